@@ -1,0 +1,9 @@
+// N-API bindings of the conv kernel family (see src/backend/backend.ts for the contract).
+#include "bind_util.h"
+
+namespace stb {
+void register_conv(Napi::Env env, Napi::Object exports) {
+  (void)env;
+  (void)exports;
+}
+}  // namespace stb

@@ -1,0 +1,9 @@
+// N-API bindings of the misc kernel family (see src/backend/backend.ts for the contract).
+#include "bind_util.h"
+
+namespace stb {
+void register_misc(Napi::Env env, Napi::Object exports) {
+  (void)env;
+  (void)exports;
+}
+}  // namespace stb

@@ -1,0 +1,1 @@
+// conv kernels (baseline x86-64 code and per-ISA dispatch).

@@ -1,0 +1,1 @@
+// batchnorm kernels (baseline x86-64 code and per-ISA dispatch).

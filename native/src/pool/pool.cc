@@ -1,0 +1,1 @@
+// pool kernels (baseline x86-64 code and per-ISA dispatch).

@@ -1,0 +1,13 @@
+/**
+ * sparsetrain: tensors with autograd on native CPU kernels, nn layers,
+ * optimizers and the model zoo, for training neural networks with sparsity.
+ */
+export { Tensor } from './tensor/tensor';
+export type { DType } from './tensor/dtype';
+export { Generator, manualSeed, defaultGenerator } from './tensor/random';
+export * from './ops';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode';
+export { backward, grad } from './autograd/engine';
+export { hvp } from './autograd/functional';
+export { SparsetrainError } from './errors';
+export { backend, setBackend, getThreads, setThreads, nativeAvailable } from './backend';

@@ -1,0 +1,79 @@
+/**
+ * Batch normalisation over [N, C, *] (BatchNorm1d and 2d). Training mode uses
+ * batch statistics and updates the running buffers in place; the backward is
+ * the fused kernel, or when recording (double backward) the same formula in
+ * differentiable ops.
+ */
+import { Tensor } from '../tensor/tensor';
+import { fmt, numel } from '../tensor/shape';
+import { backend } from '../backend';
+import { record } from '../autograd/node';
+import { isGradEnabled } from '../autograd/grad-mode';
+import { SparsetrainError } from '../errors';
+import { requireFloat, mul, sub, add, rsqrt } from './elementwise';
+import { mean, sum } from './reduce';
+import { reshape } from './shape';
+
+export interface BatchNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
+  requireFloat('batchNorm', x);
+  if (x.ndim < 2) throw new SparsetrainError('ERR_SHAPE', `batchNorm: input must be [N, C, *], got ${fmt(x.shape)}`);
+  const [N, C] = x.shape;
+  const S = numel(x.shape.slice(2));
+  const eps = o.eps ?? 1e-5;
+  const momentum = o.momentum ?? 0.1;
+  const w = o.weight ?? null;
+  const b = o.bias ?? null;
+  for (const [name, t] of [['weight', w], ['bias', b], ['runningMean', o.runningMean], ['runningVar', o.runningVar]] as [string, Tensor | null | undefined][]) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new SparsetrainError('ERR_SHAPE', `batchNorm: ${name} must be [${C}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
+  }
+  const training = o.training ?? true;
+  const y = new Float32Array(x.numel);
+  const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
+  const chan = [1, C, ...x.shape.slice(2).map(() => 1)];
+  if (training) {
+    if (N * S <= 1) throw new SparsetrainError('ERR_SHAPE', `batchNorm: expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
+    const saveMean = new Float32Array(C);
+    const saveInvStd = new Float32Array(C);
+    backend().batchNormForwardTrain(x.f32, w ? w.f32 : null, b ? b.f32 : null, y, N, C, S, eps, saveMean, saveInvStd,
+      o.runningMean ? o.runningMean.f32 : null, o.runningVar ? o.runningVar.f32 : null, momentum);
+    const out = new Tensor(y, x.shape, 'float32');
+    return record('batchNorm', out, [x, w, b], (g) => {
+      if (isGradEnabled()) {
+        // Differentiable formula (statistics recomputed from x so they stay in the graph).
+        const mu = mean(x, axes, true);
+        const xc = sub(x, mu);
+        const invstd = rsqrt(add(mean(mul(xc, xc), axes, true), eps));
+        const xhat = mul(xc, invstd);
+        const gxhat = w ? mul(g, reshape(w, chan)) : g;
+        const gx = mul(invstd, sub(sub(gxhat, mean(gxhat, axes, true)), mul(xhat, mean(mul(gxhat, xhat), axes, true))));
+        return [x.requiresGrad ? gx : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null];
+      }
+      const dx = new Float32Array(x.numel);
+      const dw = w ? new Float32Array(C) : null;
+      const db = b ? new Float32Array(C) : null;
+      backend().batchNormBackward(g.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S);
+      return [new Tensor(dx, x.shape, 'float32'), dw && new Tensor(dw, [C], 'float32'), db && new Tensor(db, [C], 'float32')];
+    });
+  }
+  if (!o.runningMean || !o.runningVar) throw new SparsetrainError('ERR_ARGUMENT', 'batchNorm: evaluation mode needs runningMean and runningVar');
+  const rm = o.runningMean;
+  const rv = o.runningVar;
+  backend().batchNormForwardEval(x.f32, w ? w.f32 : null, b ? b.f32 : null, rm.f32, rv.f32, y, N, C, S, eps);
+  const out = new Tensor(y, x.shape, 'float32');
+  return record('batchNorm', out, [x, w, b], (g) => {
+    const invstd = reshape(rsqrt(add(rv.detach(), eps)), chan);
+    const scale = w ? mul(invstd, reshape(w, chan)) : invstd;
+    const xhat = mul(sub(x.detach(), reshape(rm.detach(), chan)), invstd);
+    return [x.requiresGrad ? mul(g, scale) : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null];
+  });
+}

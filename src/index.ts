@@ -11,3 +11,7 @@ export { backward, grad } from './autograd/engine';
 export { hvp } from './autograd/functional';
 export { SparsetrainError } from './errors';
 export { backend, setBackend, getThreads, setThreads, nativeAvailable } from './backend';
+export * from './nn';
+export { buildModel, modelNames, modelInfo, inputShape } from './models';
+export type { BuildOptions, ModelInfo } from './models';
+export * as models from './models';

@@ -29,6 +29,7 @@ export interface SafeTensor {
 }
 
 export interface SafetensorsFile {
+  /** In the order of the tensors' data in the file. */
   tensors: Map<string, SafeTensor>;
   metadata: Record<string, string>;
 }
@@ -177,8 +178,9 @@ export function parseSafetensors(buffer: Uint8Array, source = '<buffer>'): Safet
     throw ioError(source, `data region is not contiguous: ${dataLen - pos} trailing bytes after the last tensor (tensors cover ${pos} of ${dataLen} bytes)`);
   }
 
+  // The map follows the data order (JSON object order would put integer-like names first).
   const tensors = new Map<string, SafeTensor>();
-  for (const e of entries) {
+  for (const e of sorted) {
     const info = DTYPES[e.dtype];
     const bytes = e.end - e.begin;
     const ab = new ArrayBuffer(bytes);

@@ -34,10 +34,10 @@ export class Sequential extends Module<[Tensor], Tensor> implements Iterable<Any
     return this.moduleEntries().length;
   }
 
-  /** The i-th module (negative counts from the end). */
-  at(i: number): AnyModule {
+  /** The i-th module (negative counts from the end); the type argument is a cast for convenience. */
+  at<M extends AnyModule = AnyModule>(i: number): M {
     const kids = this.moduleEntries();
-    return kids[indexIn('Sequential.at', i, kids.length)][1];
+    return kids[indexIn('Sequential.at', i, kids.length)][1] as M;
   }
 
   /** Appends a module under the next free index name. */

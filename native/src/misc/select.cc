@@ -28,13 +28,78 @@ inline uint32_t order_key(float f) {
   return radix_key(f == 0.f ? 0.f : f);
 }
 
-constexpr int kTopBits = 11;  // first radix digit: bits 21..31
 constexpr int64_t kSelectParallelMin = 1 << 18;
 
 [[noreturn]] void throw_nan(const float* x, int64_t n) {
   int64_t i = 0;
   while (i < n && !std::isnan(x[i])) i++;
   throw std::invalid_argument("x[" + std::to_string(i) + "] is NaN; kthValue needs NaN-free input");
+}
+
+// Radix digits, most significant first: bits 21..31, 10..20, 0..9.
+struct Digit { int shift, bins; };
+constexpr Digit kDigits[3] = {{21, 2048}, {10, 2048}, {0, 1024}};
+
+// The keys being narrowed down: the floats of x (first digit) or a gathered key buffer.
+struct KeySource {
+  const float* x;
+  const uint32_t* keys;
+  uint32_t at(int64_t i) const { return x ? radix_key(x[i]) : keys[i]; }
+};
+
+// Per-part histograms hist[part][bins] of the digit d over the keys of src[0, m) whose
+// bits above the digit equal `prefix` (under `above`); other keys are not counted.
+// Four interleaved sub-histograms (plus a dump bin for non-matching keys) keep runs of
+// equal digits from serialising on one counter and avoid a branch per key.
+// Returns true if some float of src.x is NaN.
+bool histogram(const KeySource& src, int64_t m, int64_t parts, const Digit& d, uint32_t above, uint32_t prefix,
+               std::vector<int64_t>& hist) {
+  const int bins = d.bins, stride = bins + 1;
+  const uint32_t dmask = (uint32_t)bins - 1;
+  hist.assign((size_t)parts * bins, 0);
+  std::vector<char> nan(parts, 0);
+#pragma omp parallel for schedule(static, 1) if (parts > 1)
+  for (int64_t p = 0; p < parts; p++) {
+    const int64_t lo = m * p / parts, hi = m * (p + 1) / parts;
+    std::vector<uint32_t> sub(4 * (size_t)stride, 0);  // 4 x 2049 x 4 B: fits L1
+    int64_t* h = &hist[(size_t)p * bins];
+    auto bin = [&](uint32_t key) { return ((key & above) == prefix) ? (key >> d.shift) & dmask : (uint32_t)bins; };
+    bool any_nan = false;
+    for (int64_t c0 = lo; c0 < hi; c0 += (int64_t)1 << 30) {  // uint32 counters cannot overflow
+      const int64_t c1 = std::min(hi, c0 + ((int64_t)1 << 30));
+      int64_t i = c0;
+      if (src.x) {
+        for (; i + 4 <= c1; i += 4) {
+          const float a = src.x[i], b = src.x[i + 1], c = src.x[i + 2], e = src.x[i + 3];
+          any_nan |= (a != a) | (b != b) | (c != c) | (e != e);
+          sub[bin(radix_key(a))]++;
+          sub[stride + bin(radix_key(b))]++;
+          sub[2 * stride + bin(radix_key(c))]++;
+          sub[3 * stride + bin(radix_key(e))]++;
+        }
+        for (; i < c1; i++) {
+          any_nan |= std::isnan(src.x[i]);
+          sub[bin(radix_key(src.x[i]))]++;
+        }
+      } else {
+        for (; i + 4 <= c1; i += 4) {
+          sub[bin(src.keys[i])]++;
+          sub[stride + bin(src.keys[i + 1])]++;
+          sub[2 * stride + bin(src.keys[i + 2])]++;
+          sub[3 * stride + bin(src.keys[i + 3])]++;
+        }
+        for (; i < c1; i++) sub[bin(src.keys[i])]++;
+      }
+      for (int b = 0; b < bins; b++) {
+        h[b] += (int64_t)sub[b] + sub[stride + b] + sub[2 * stride + b] + sub[3 * stride + b];
+        sub[b] = sub[stride + b] = sub[2 * stride + b] = sub[3 * stride + b] = 0;
+      }
+    }
+    nan[p] = any_nan;
+  }
+  for (char c : nan)
+    if (c) return true;
+  return false;
 }
 
 // Finds the bucket of a histogram holding the k-th (1-based) element; k becomes the rank within it.
@@ -48,59 +113,43 @@ int pick_bucket(const int64_t* hist, int bins, int64_t& k) {
 }  // namespace
 
 float kth_value(const float* x, int64_t n, int64_t k) {
-  constexpr int bins = 1 << kTopBits;
-  const int64_t parts = n >= kSelectParallelMin ? std::max(1, num_threads()) : 1;
-  // Pass 1: per-part histograms of the top digit (and a NaN check).
-  std::vector<int64_t> hist((size_t)parts * bins, 0);
-  std::vector<char> nan(parts, 0);
+  KeySource src{x, nullptr};
+  int64_t m = n;
+  std::vector<uint32_t> buf[2];
+  int cur = 0;
+  uint32_t above = 0, prefix = 0;  // key bits fixed so far
+  std::vector<int64_t> hist;
+  for (int level = 0; level < 3; level++) {
+    const Digit& d = kDigits[level];
+    const int64_t parts = m >= kSelectParallelMin ? std::max(1, num_threads()) : 1;
+    if (histogram(src, m, parts, d, above, prefix, hist)) throw_nan(x, n);
+    std::vector<int64_t> total(d.bins, 0);
+    for (int64_t p = 0; p < parts; p++)
+      for (int b = 0; b < d.bins; b++) total[b] += hist[(size_t)p * d.bins + b];
+    const uint32_t digit = (uint32_t)pick_bucket(total.data(), d.bins, k);
+    above |= ((uint32_t)d.bins - 1) << d.shift;
+    prefix |= digit << d.shift;
+    if (level == 2) break;
+    // Gather the keys still in play when that shrinks the next scan enough; otherwise
+    // the next level scans the same keys again, filtering on the longer prefix.
+    const int64_t count = total[digit];
+    if (count > m / 4) continue;
+    std::vector<int64_t> start(parts + 1, 0);
+    for (int64_t p = 0; p < parts; p++) start[p + 1] = start[p] + hist[(size_t)p * d.bins + digit];
+    std::vector<uint32_t>& out = buf[cur];
+    out.resize((size_t)count);
 #pragma omp parallel for schedule(static, 1) if (parts > 1)
-  for (int64_t p = 0; p < parts; p++) {
-    const int64_t lo = n * p / parts, hi = n * (p + 1) / parts;
-    int64_t* h = &hist[(size_t)p * bins];
-    bool any_nan = false;
-    for (int64_t i = lo; i < hi; i++) {
-      any_nan |= std::isnan(x[i]);
-      h[radix_key(x[i]) >> (32 - kTopBits)]++;
+    for (int64_t p = 0; p < parts; p++) {
+      const int64_t lo = m * p / parts, hi = m * (p + 1) / parts;
+      uint32_t* o = out.data() + start[p];
+      for (int64_t i = lo; i < hi; i++) {
+        const uint32_t key = src.at(i);
+        if ((key & above) == prefix) *o++ = key;
+      }
     }
-    nan[p] = any_nan;
-  }
-  for (int64_t p = 0; p < parts; p++)
-    if (nan[p]) throw_nan(x, n);
-  std::vector<int64_t> total(bins, 0);
-  for (int64_t p = 0; p < parts; p++)
-    for (int b = 0; b < bins; b++) total[b] += hist[(size_t)p * bins + b];
-  const uint32_t top = (uint32_t)pick_bucket(total.data(), bins, k);
-
-  // Pass 2: gather the keys of that bucket; each part knows where its share goes.
-  std::vector<uint32_t> cand((size_t)total[top]);
-  std::vector<int64_t> start(parts + 1, 0);
-  for (int64_t p = 0; p < parts; p++) start[p + 1] = start[p] + hist[(size_t)p * bins + top];
-#pragma omp parallel for schedule(static, 1) if (parts > 1)
-  for (int64_t p = 0; p < parts; p++) {
-    const int64_t lo = n * p / parts, hi = n * (p + 1) / parts;
-    uint32_t* out = cand.data() + start[p];
-    for (int64_t i = lo; i < hi; i++) {
-      const uint32_t key = radix_key(x[i]);
-      if ((key >> (32 - kTopBits)) == top) *out++ = key;
-    }
-  }
-
-  // Remaining digits (bits 10..20, then 0..9) on the candidates only.
-  uint32_t prefix = top << (32 - kTopBits);
-  const int shifts[2] = {10, 0}, widths[2] = {11, 10};
-  for (int d = 0; d < 2; d++) {
-    const int sh = shifts[d], nb = 1 << widths[d];
-    const uint32_t mask = (uint32_t)nb - 1;
-    std::vector<int64_t> h(nb, 0);
-    for (uint32_t key : cand) h[(key >> sh) & mask]++;
-    const uint32_t digit = (uint32_t)pick_bucket(h.data(), nb, k);
-    prefix |= digit << sh;
-    if (d == 0) {
-      size_t m = 0;
-      for (uint32_t key : cand)
-        if (((key >> sh) & mask) == digit) cand[m++] = key;
-      cand.resize(m);
-    }
+    src = KeySource{nullptr, out.data()};
+    m = count;
+    cur ^= 1;
   }
   return radix_unkey(prefix);
 }

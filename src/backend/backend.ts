@@ -216,9 +216,8 @@ export interface Backend {
    * The kernels are sequential (no threads): a stream never depends on the thread count.
    * Every kernel throws when state is not a Uint32Array of length 4, or (except rngSeed)
    * is all zero.
-   */
-  /**
-   * state = two splitmix64 outputs, [lo, hi, lo, hi], of the counter `seed` (a safe
+   *
+   * rngSeed: state = two splitmix64 outputs, [lo, hi, lo, hi], of the counter `seed` (a safe
    * integer, taken as a 64-bit two's complement value); nearby seeds give unrelated
    * streams and the state is never all zero.
    */

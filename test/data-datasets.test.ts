@@ -12,6 +12,7 @@ import { loadDataset, listDatasets, datasetInfo, DATASET_NAMES } from '../src/da
 import { FASHION_MNIST_DEFAULT_DIR } from '../src/data/mnist';
 import { syntheticPrototypes } from '../src/data/synthetic';
 import { SparsetrainError } from '../src/errors';
+import { backend, setBackend, nativeAvailable } from '../src/backend';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'st-data-sets-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -243,6 +244,20 @@ test('synthetic: deterministic from the seed; train and test differ; sizes confi
   assert.equal(loadDataset('synthetic', { split: 'test' }).length, 1000);
   throwsCode(() => loadDataset('synthetic', { size: 0 }), 'ERR_ARGUMENT', 'size');
   throwsCode(() => loadDataset('synthetic', { dataDir: tmp }), 'ERR_ARGUMENT', '--data does not apply');
+});
+
+test('synthetic: the same bytes on the native and the reference backend', { skip: !nativeAvailable() && 'native addon not built' }, () => {
+  const prev = backend().name;
+  try {
+    setBackend('native');
+    const n = loadDataset('synthetic', { split: 'test', size: 300, seed: 9 });
+    setBackend('reference');
+    const r = loadDataset('synthetic', { split: 'test', size: 300, seed: 9 });
+    assert.deepEqual(n.labels, r.labels);
+    assert.ok(Buffer.compare(Buffer.from(n.images), Buffer.from(r.images)) === 0, 'pixels differ between backends');
+  } finally {
+    setBackend(prev);
+  }
 });
 
 test('synthetic: learnable (nearest class mean > 80% on test) but not trivial (< 99.5%)', () => {

@@ -10,9 +10,14 @@
  * (or at batch b of it) gets exactly the batches of the uninterrupted run, and a
  * checkpoint only needs state() = {seed, epoch}.
  *
- * Cost: gather + normalise is one table load per pixel in a tight loop; a batch
- * of 64 MNIST images is about 50k loads (tens of microseconds), far below the
- * cost of a training step, so there is no prefetching.
+ * Cost ("keeps the cores busy"): gather + normalise (+ crop/flip) is one table
+ * load per pixel in a tight typed-array loop, about 3 ns per pixel. Measured on
+ * the 2-core dev machine (shared, loaded): a shuffled MNIST epoch at batch 64 takes
+ * 160-200 ms (about 0.17 ms per batch); CIFAR-sized data at batch 128 with crop+flip
+ * about 1.4 ms per batch. PyTorch trains LeNet-5 here at a few thousand samples/s,
+ * i.e. ~10-20 ms per step of 64, so batch preparation is ~1% of a step at that
+ * speed (far less for CIFAR ResNets). It runs inline: a prefetch thread would only
+ * compete with the kernels' OpenMP threads for the same cores.
  */
 import { Tensor } from '../tensor/tensor';
 import { Generator, defaultGenerator } from '../tensor/random';

@@ -15,3 +15,4 @@ export * from './nn';
 export { buildModel, modelNames, modelInfo, inputShape } from './models';
 export type { BuildOptions, ModelInfo } from './models';
 export * as models from './models';
+export * from './data';

@@ -47,6 +47,8 @@
         "native/src/pool/pool.cc",
         "native/src/norm/batchnorm.cc",
         "native/src/elementwise/elementwise.cc",
+        "native/src/elementwise/reduce.cc",
+        "native/src/elementwise/softmax.cc",
         "native/src/misc/misc.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/include", "native/src"],

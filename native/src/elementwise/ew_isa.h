@@ -11,6 +11,7 @@
   void ew_clamp_range(const float* x, float* y, int64_t n, float lo, float hi);                                  \
   void ew_axpy_range(int64_t n, float a, const float* x, float* y);                                              \
   double ew_reduce_contig(int op, const float* x, int64_t n);                                                    \
+  void ew_reduce_rows(int op, const float* x, int64_t rows, int64_t n, float* out);                              \
   void ew_reduce_cols(int op, const float* x, int64_t rows, int64_t width, int64_t ld, double* acc);             \
   double ew_sum_all_range(const float* x, int64_t n);                                                            \
   void ew_softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, bool log);                          \
@@ -32,6 +33,7 @@ struct EwIsa {
   decltype(&scalar::ew_clamp_range) clamp_range;
   decltype(&scalar::ew_axpy_range) axpy_range;
   decltype(&scalar::ew_reduce_contig) reduce_contig;
+  decltype(&scalar::ew_reduce_rows) reduce_rows;
   decltype(&scalar::ew_reduce_cols) reduce_cols;
   decltype(&scalar::ew_sum_all_range) sum_all_range;
   decltype(&scalar::ew_softmax_rows) softmax_rows;
@@ -43,7 +45,7 @@ struct EwIsa {
 #define ST_EW_TABLE(ns)                                                                                   \
   EwIsa {                                                                                                 \
     ns::ew_unary_range, ns::ew_binary_run, ns::ew_clamp_range, ns::ew_axpy_range, ns::ew_reduce_contig,   \
-        ns::ew_reduce_cols, ns::ew_sum_all_range, ns::ew_softmax_rows, ns::ew_softmax_backward_rows,      \
+        ns::ew_reduce_rows, ns::ew_reduce_cols, ns::ew_sum_all_range, ns::ew_softmax_rows, ns::ew_softmax_backward_rows,      \
         ns::ew_ce_forward_rows, ns::ew_ce_backward_rows                                                   \
   }
 

@@ -45,9 +45,7 @@ void ew_reduce(ReduceOp op, const float* x, int64_t outer, int64_t n, int64_t in
     int64_t c = outer >= T ? 1 : (T + outer - 1) / outer;
     c = std::min<int64_t>(c, std::max<int64_t>(1, n / kMinChunk));
     if (c == 1 || work < kEwSerialBelow) {
-      parallel_ranges(outer, work, 1, [&](int64_t b, int64_t e) {
-        for (int64_t o = b; o < e; o++) out[o] = fin(isa.reduce_contig((int)op, x + o * n, n));
-      });
+      parallel_ranges(outer, work, 1, [&](int64_t b, int64_t e) { isa.reduce_rows((int)op, x + b * n, e - b, n, out + b); });
       return;
     }
     std::vector<double> part(outer * c);

@@ -169,8 +169,8 @@ export const elementwiseKernels: Partial<Backend> = {
     const f = binaryFn(op);
     // Read everything first so that out may alias a or b.
     const res = new Float64Array(total);
-    forEachIndex(outShape, [aStrides, bStrides], (i, [ia, ib]) => {
-      res[i] = f(a[ia], b[ib]);
+    forEachIndex(outShape, [aStrides, bStrides], (i, offs) => {
+      res[i] = f(a[offs[0]], b[offs[1]]);
     });
     for (let i = 0; i < total; i++) out[i] = res[i];
   },
@@ -182,8 +182,8 @@ export const elementwiseKernels: Partial<Backend> = {
     checkF32('where', 'b', b, stridedNeed('where', 'bStrides', bStrides, outShape, total));
     checkF32('where', 'out', out, total);
     const res = new Float32Array(total);
-    forEachIndex(outShape, [condStrides, aStrides, bStrides], (i, [ic, ia, ib]) => {
-      res[i] = cond[ic] ? a[ia] : b[ib];
+    forEachIndex(outShape, [condStrides, aStrides, bStrides], (i, offs) => {
+      res[i] = cond[offs[0]] ? a[offs[1]] : b[offs[2]];
     });
     out.set(res);
   },

@@ -32,6 +32,7 @@
 // (a false positive, GCC bug 105593) wherever an intrinsic is inlined.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #define ST_NS avx512
 #define ST_VW 16

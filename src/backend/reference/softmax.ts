@@ -21,13 +21,26 @@ function checkLabels(kernel: string, labels: I32, rows: number, cols: number, ig
   }
 }
 
-/** max and log(sum(exp(x - max))) of row r, in double. */
+/**
+ * max and log(sum(exp(x - max))) of row r, in double. The sum is 1 + (the terms other than the
+ * first max, k): log1p of those keeps full precision when one class dominates (log(1 + 1e-13)
+ * would not, even in double). exp(x[k] - max) - 1 is 0 for a finite max, NaN for a row holding
+ * NaN or +-Infinity as max, which makes the whole row NaN (as PyTorch).
+ */
 function rowStats(x: F32, r: number, cols: number): { max: number; logSum: number } {
   let max = -Infinity;
-  for (let c = 0; c < cols; c++) max = Math.max(max, x[r * cols + c]);
-  let sum = 0;
-  for (let c = 0; c < cols; c++) sum += Math.exp(x[r * cols + c] - max);
-  return { max, logSum: Math.log(sum) };
+  let k = 0;
+  for (let c = 0; c < cols; c++) {
+    const v = x[r * cols + c];
+    if (Number.isNaN(v) || v > max) {
+      max = v;
+      k = c;
+      if (Number.isNaN(v)) break;
+    }
+  }
+  let rest = Math.exp(x[r * cols + k] - max) - 1;
+  for (let c = 0; c < cols; c++) if (c !== k) rest += Math.exp(x[r * cols + c] - max);
+  return { max, logSum: Math.log1p(rest) };
 }
 
 export const softmaxKernels: Partial<Backend> = {

@@ -15,7 +15,8 @@ constexpr int64_t kEwSerialBelow = 32768;  // elements: below this a kernel runs
 template <typename F> void parallel_ranges(int64_t n, int64_t work, int64_t align, F&& f) {
   int T = num_threads();
   int64_t max_pieces = (n + align - 1) / align;
-  if (T <= 1 || work < kEwSerialBelow || max_pieces <= 1) {
+  // Serial when small, and inside another parallel region (a kernel family calling ours per image).
+  if (T <= 1 || work < kEwSerialBelow || max_pieces <= 1 || omp_in_parallel()) {
     if (n > 0) f((int64_t)0, n);
     return;
   }

@@ -177,13 +177,18 @@ struct vi { int32_t v[4]; };
 struct vm { int32_t v[4]; };  // -1 (set) or 0 per lane
 static inline vi vcastf2i(vf a) { vi r; std::memcpy(r.v, a.v, 16); return r; }
 static inline vf vcasti2f(vi a) { vf r; std::memcpy(r.v, a.v, 16); return r; }
+// lrintf compiles to cvtss2si (rounds as the current mode, nearest even) under -fno-math-errno.
 static inline vi vcvtf2i(vf a) {
   vi r;
   for (int i = 0; i < 4; i++) {
     float x = a.v[i];  // as cvtps2dq: NaN and out of range give INT_MIN
-    r.v[i] = (x >= -2147483648.f && x < 2147483648.f) ? (int32_t)std::nearbyint(x) : INT32_MIN;
+    r.v[i] = (x >= -2147483648.f && x < 2147483648.f) ? (int32_t)__builtin_lrintf(x) : INT32_MIN;
   }
   return r;
+}
+// Nearest-even rounding without SSE4.1: floats of magnitude >= 2^23 are integers already.
+static inline float st_scalar_round(float x) {
+  return std::fabs(x) < 8388608.f ? std::copysign((float)__builtin_lrintf(x), x) : x;
 }
 static inline vf vcvti2f(vi a) { vf r; for (int i = 0; i < 4; i++) r.v[i] = (float)a.v[i]; return r; }
 static inline vi vseti1(int32_t x) { return vi{{x, x, x, x}}; }
@@ -206,9 +211,9 @@ static inline vf vabs(vf a) { return vand(a, vcasti2f(vseti1(0x7fffffff))); }
 #define ST_SCALAR_UN(name, expr) \
   static inline vf name(vf a) { vf r; for (int i = 0; i < 4; i++) { float x = a.v[i]; r.v[i] = (expr); } return r; }
 ST_SCALAR_UN(vsqrt, std::sqrt(x))
-ST_SCALAR_UN(vfloor, std::floor(x))
-ST_SCALAR_UN(vceil, std::ceil(x))
-ST_SCALAR_UN(vround, std::nearbyint(x))
+ST_SCALAR_UN(vround, st_scalar_round(x))
+ST_SCALAR_UN(vfloor, st_scalar_round(x) > x ? std::copysign(st_scalar_round(x) - 1.f, x) : st_scalar_round(x))
+ST_SCALAR_UN(vceil, st_scalar_round(x) < x ? std::copysign(st_scalar_round(x) + 1.f, x) : st_scalar_round(x))
 #undef ST_SCALAR_UN
 #define ST_SCALAR_CMP(name, expr) \
   static inline vm name(vf a, vf b) { vm r; for (int i = 0; i < 4; i++) { float x = a.v[i], y = b.v[i]; r.v[i] = (expr) ? -1 : 0; } return r; }
@@ -220,7 +225,11 @@ ST_SCALAR_CMP(vcmpeq, x == y)
 ST_SCALAR_CMP(vcmpneq, !(x == y))
 ST_SCALAR_CMP(vcmpunord, x != x || y != y)
 #undef ST_SCALAR_CMP
-static inline vf vselect(vm m, vf t, vf f) { vf r; for (int i = 0; i < 4; i++) r.v[i] = m.v[i] ? t.v[i] : f.v[i]; return r; }
+static inline vf vselect(vm m, vf t, vf f) {  // bitwise, so that the compiler emits no branches
+  vi a = vcastf2i(t), b = vcastf2i(f), r;
+  for (int i = 0; i < 4; i++) r.v[i] = (a.v[i] & m.v[i]) | (b.v[i] & ~m.v[i]);
+  return vcasti2f(r);
+}
 static inline vm vmand(vm a, vm b) { vm r; for (int i = 0; i < 4; i++) r.v[i] = a.v[i] & b.v[i]; return r; }
 static inline vm vmor(vm a, vm b) { vm r; for (int i = 0; i < 4; i++) r.v[i] = a.v[i] | b.v[i]; return r; }
 static inline bool vmany(vm a) { return (a.v[0] | a.v[1] | a.v[2] | a.v[3]) != 0; }

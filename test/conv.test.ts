@@ -55,6 +55,8 @@ const SPECS: Spec[] = [
   { N: 5, C: 4, H: 9, W: 7, O: 6, KH: 3, KW: 3, SH: 2, PH: 1 },
   { N: 1, C: 2, H: 11, W: 10, O: 3, KH: 4, KW: 4, SH: 3, PH: 2, bias: true },
   { N: 2, C: 3, H: 9, W: 8, O: 2, KH: 3, KW: 3, PH: 2, DH: 2 },
+  { N: 2, C: 3, H: 7, W: 6, O: 2, KH: 3, KW: 3, PH: 0, PW: 1, bias: true }, // OW == W, OH < H
+  { N: 2, C: 2, H: 7, W: 6, O: 3, KH: 3, KW: 1 }, // OW == W without padding
   { N: 2, C: 4, H: 6, W: 5, O: 6, KH: 3, KW: 3, PH: 1, G: 2, bias: true },
   { N: 5, C: 8, H: 7, W: 7, O: 4, KH: 3, KW: 3, SH: 2, PH: 1, G: 4 },
   { N: 2, C: 5, H: 6, W: 6, O: 5, KH: 3, KW: 3, PH: 1, G: 5, bias: true }, // depthwise

@@ -85,7 +85,7 @@ void im2col_chunk(const float* xg, const ConvGeom& g, const Plan& p, int64_t j0,
   }
 }
 
-void col2im_chunk(const float* col, const ConvGeom& g, const Plan& p, int64_t j0, int64_t j1, float* dxg,
+void col2im_chunk(float* col, const ConvGeom& g, const Plan& p, int64_t j0, int64_t j1, float* dxg,
                   bool threaded) {
   const int64_t nj = j1 - j0;
   if (threaded && p.R * nj >= kParallelWork) {

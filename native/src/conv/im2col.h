@@ -12,7 +12,8 @@ namespace st {
 // col rows [r0, r1) <- x (padding -> 0).
 void im2col(const float* x, const ConvGeom& g, int64_t j0, int64_t j1, int64_t r0, int64_t r1, float* col,
             int64_t ldc);
-// dx planes [c0, c1) += col (accumulates: the caller zeroes dx first).
-void col2im(const float* col, int64_t ldc, const ConvGeom& g, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
+// dx planes [c0, c1) += col (accumulates: the caller zeroes dx first). The padding entries
+// of col's rows of those planes may be overwritten (zeroed).
+void col2im(float* col, int64_t ldc, const ConvGeom& g, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
             float* dx);
 }  // namespace st

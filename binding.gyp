@@ -44,7 +44,6 @@
         "native/src/threads.cc",
         "native/src/gemm/gemm.cc",
         "native/src/conv/conv.cc",
-        "native/src/conv/im2col.cc",
         "native/src/conv/convpool_isa.cc",
         "native/src/pool/pool.cc",
         "native/src/norm/batchnorm.cc",

@@ -1,11 +1,17 @@
 // Per-ISA inner kernels of the conv / pool / batchnorm families. They are written
-// once (pool/pool_kernel.inc, norm/batchnorm_kernel.inc) and compiled for each ISA;
+// once (conv/im2col_kernel.inc, pool/pool_kernel.inc, norm/batchnorm_kernel.inc) and compiled for each ISA;
 // the threaded drivers (conv.cc, pool.cc, batchnorm.cc) call them through
 // convpool_isa(), the table of the active ISA.
 #pragma once
 #include <cstdint>
+#include "conv/conv.h"
 
 #define ST_CONVPOOL_ISA_DECLS                                                                                 \
+  /* im2col / col2im of one image and group (see conv/im2col.h) */                                            \
+  void im2col(const float* x, const ConvGeom& g, int64_t j0, int64_t j1, int64_t r0, int64_t r1, float* col,   \
+              int64_t ldc);                                                                                   \
+  void col2im(float* col, int64_t ldc, const ConvGeom& g, int64_t j0, int64_t j1, int64_t c0, int64_t c1,      \
+              float* dx);                                                                                     \
   /* 2x2 stride-2 max pooling of n windows whose top-left cells are r0[2i] (row ih) and r1[2i] (row ih+1), */ \
   /* r1 = r0 + W; base = flat index of r0[0] in the plane. y[n], ind[n]. First max wins, NaN propagates. */   \
   void maxpool_2x2s2_row(const float* r0, const float* r1, int64_t W, float* y, int32_t* ind, int64_t n,       \
@@ -28,6 +34,8 @@ namespace avx2 { ST_CONVPOOL_ISA_DECLS }
 namespace scalar { ST_CONVPOOL_ISA_DECLS }
 
 struct ConvPoolIsa {
+  void (*im2col)(const float*, const ConvGeom&, int64_t, int64_t, int64_t, int64_t, float*, int64_t);
+  void (*col2im)(float*, int64_t, const ConvGeom&, int64_t, int64_t, int64_t, int64_t, float*);
   void (*maxpool_2x2s2_row)(const float*, const float*, int64_t, float*, int32_t*, int64_t, int32_t);
   double (*row_sum)(const float*, int64_t);
   double (*row_sqdev)(const float*, int64_t, float);

@@ -114,7 +114,9 @@ test('conv2d: native matches reference (forward, backward input, backward weight
   });
 });
 
-test('conv2d: native results do not depend on earlier calls (scratch reuse) or on NaN in the outputs', () => {
+test('conv2d: native results are reproducible bit for bit (scratch reuse, NaN-filled outputs, 2 threads)', () => {
+  const t0 = addon!.getThreads();
+  addon!.setThreads(2);
   const s: Spec = { N: 4, C: 8, H: 10, W: 10, O: 8, KH: 3, KW: 3, PH: 1 };
   const g = geometry(s);
   const n = sizes(g);
@@ -129,6 +131,7 @@ test('conv2d: native results do not depend on earlier calls (scratch reuse) or o
   nat.conv2dForward(seededArray(nb.x, 4), seededArray(nb.w, 5), null, new Float32Array(nb.y), big);
   const dw2 = new Float32Array(n.w).fill(NaN);
   nat.conv2dBackwardWeight(dy, x, dw2, null, g);
+  addon!.setThreads(t0);
   assert.deepEqual(dw2, dw1);
 });
 

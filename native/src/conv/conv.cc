@@ -204,36 +204,30 @@ void conv2d_backward_weight(const float* dy, const float* x, float* dw, float* d
     for (int64_t n = 0; n < g.N; n++)
       backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, dw, first, g, p, p.threads > 1);
   } else {
-    // Each thread sums its images into a private partial (thread 0 into dw itself), then the partials are added.
+    // Thread t of the team sums the images [t*N/T, (t+1)*N/T) into a private partial (thread 0 into
+    // dw itself); the partials are then added in thread order. A fixed split keeps the result
+    // bit-for-bit reproducible for a given thread count.
     std::vector<float*> part(p.threads, nullptr);
     std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(p.threads)
     {
-      const int t = omp_get_thread_num();
+      const int t = omp_get_thread_num(), T = omp_get_num_threads();
       bool first = true;
-      float* mine = nullptr;
       try {
-        mine = t == 0 ? dw : scratch(1, wsize);
+        float* mine = t == 0 ? dw : scratch(1, wsize);
+        for (int64_t n = g.N * t / T; n < g.N * (t + 1) / T; n++)
+          backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, mine, first, g, p, false);
+        part[t] = first ? nullptr : mine;
       } catch (...) {
         failed = true;
       }
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t n = 0; n < g.N; n++) {
-        if (failed.load(std::memory_order_relaxed)) continue;
-        try {
-          backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, mine, first, g, p, false);
-        } catch (...) {
-          failed = true;
-        }
-      }
-      if (first && t == 0) std::memset(dw, 0, sizeof(float) * wsize);  // thread 0 got no image
-      part[t] = first ? nullptr : mine;
+      if (t == 0 && first) std::memset(dw, 0, sizeof(float) * wsize);  // no image (or failure) for thread 0
 #pragma omp barrier
       if (!failed) {
 #pragma omp for schedule(static)
         for (int64_t i = 0; i < wsize; i++) {
           float s = dw[i];
-          for (int u = 1; u < p.threads; u++)
+          for (int u = 1; u < T; u++)
             if (part[u]) s += part[u][i];
           dw[i] = s;
         }

@@ -16,6 +16,10 @@
   /* r1 = r0 + W; base = flat index of r0[0] in the plane. y[n], ind[n]. First max wins, NaN propagates. */   \
   void maxpool_2x2s2_row(const float* r0, const float* r1, int64_t W, float* y, int32_t* ind, int64_t n,       \
                          int32_t base);                                                                       \
+  /* Max pooling of n windows wholly inside the input: window i starts at x + i*SW, its cells are */          \
+  /* at the KK offsets taps[] (taps[0] = 0); flat index of a cell = base + i*SW + tap. */                     \
+  void maxpool_row(const float* x, int64_t SW, const int64_t* taps, int64_t KK, int64_t n, int32_t base,        \
+                   float* y, int32_t* ind);                                                                   \
   /* Sum of x[n], float vector partial sums per block of 4096, blocks added in double. */                     \
   double row_sum(const float* x, int64_t n);                                                                  \
   /* Sum of (x[i] - mean)^2. */                                                                               \
@@ -37,6 +41,7 @@ struct ConvPoolIsa {
   void (*im2col)(const float*, const ConvGeom&, int64_t, int64_t, int64_t, int64_t, float*, int64_t);
   void (*col2im)(float*, int64_t, const ConvGeom&, int64_t, int64_t, int64_t, int64_t, float*);
   void (*maxpool_2x2s2_row)(const float*, const float*, int64_t, float*, int32_t*, int64_t, int32_t);
+  void (*maxpool_row)(const float*, int64_t, const int64_t*, int64_t, int64_t, int32_t, float*, int32_t*);
   double (*row_sum)(const float*, int64_t);
   double (*row_sqdev)(const float*, int64_t, float);
   void (*row_dot_centered)(const float*, const float*, int64_t, float, double*, double*);

@@ -56,6 +56,30 @@ Axis make_axis(int64_t L, int64_t OL, int64_t K, int64_t S, int64_t P, int64_t D
 int64_t planes(const PoolGeom& g) { return g.N * g.C; }
 bool parallel(int64_t work) { return work >= kParallelWork; }
 
+// Window bounds of both axes plus the flat offsets (a*DH*W + b*DW) of the KH*KW taps, for the
+// windows that lie wholly inside the input (no bounds checks, divisor KH*KW).
+struct Windows {
+  Axis h, w;
+  std::vector<int64_t> taps;
+  explicit Windows(const PoolGeom& g)
+      : h(make_axis(g.H, g.OH, g.KH, g.SH, g.PH, g.DH)), w(make_axis(g.W, g.OW, g.KW, g.SW, g.PW, g.DW)) {
+    for (int64_t a = 0; a < g.KH; a++)
+      for (int64_t b = 0; b < g.KW; b++) taps.push_back(a * g.DH * g.W + b * g.DW);
+  }
+  // For output row oh: edge(ow) for each window that touches padding, inner(fa, fb) for the
+  // range of windows wholly inside the input.
+  template <typename E, typename I> void row(const PoolGeom& g, int64_t oh, E&& edge, I&& inner) const {
+    const bool full_row = h.lo[oh] == 0 && h.hi[oh] == g.KH;
+    const int64_t fa = full_row ? w.first_full : g.OW, fb = full_row ? std::max(fa, w.end_full) : g.OW;
+    for (int64_t ow = 0; ow < fa; ow++) edge(ow);
+    if (fb > fa) inner(fa, fb);
+    for (int64_t ow = fb; ow < g.OW; ow++) edge(ow);
+  }
+  int64_t divisor(int64_t oh, int64_t ow, bool cip) const {
+    return cip ? h.pad[oh] * w.pad[ow] : (h.hi[oh] - h.lo[oh]) * (w.hi[ow] - w.lo[ow]);
+  }
+};
+
 // Max over the taps [kl,kh) x [wl,wh) of the window at (hs, ws); cells are x[ih*W + iw].
 inline void window_max(const float* x, int64_t W, int64_t hs, int64_t ws, int64_t kl, int64_t kh, int64_t wl,
                        int64_t wh, int64_t DH, int64_t DW, float* y, int32_t* ind) {
@@ -75,35 +99,35 @@ inline void window_max(const float* x, int64_t W, int64_t hs, int64_t ws, int64_
 }  // namespace
 
 void max_pool2d_forward(const float* x, float* y, int32_t* ind, const PoolGeom& g) {
-  const Axis ah = make_axis(g.H, g.OH, g.KH, g.SH, g.PH, g.DH);
-  const Axis aw = make_axis(g.W, g.OW, g.KW, g.SW, g.PW, g.DW);
+  const Windows win(g);
+  const int64_t* taps = win.taps.data();
+  const int64_t KK = g.KH * g.KW;
   const bool two_by_two = g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1;
   const auto row2x2 = convpool_isa().maxpool_2x2s2_row;
+  const auto rowk = convpool_isa().maxpool_row;
   const int64_t HW = g.H * g.W, OHW = g.OH * g.OW, NP = planes(g);
-#pragma omp parallel for schedule(static) if (parallel(NP * OHW * g.KH * g.KW))
+#pragma omp parallel for schedule(static) if (parallel(NP * OHW * KK))
   for (int64_t p = 0; p < NP; p++) {
     const float* xp = x + p * HW;
-    float* yp = y + p * OHW;
-    int32_t* ip = ind + p * OHW;
     for (int64_t oh = 0; oh < g.OH; oh++) {
-      const int64_t hs = ah.start[oh], kl = ah.lo[oh], kh = ah.hi[oh];
-      float* yr = yp + oh * g.OW;
-      int32_t* ir = ip + oh * g.OW;
-      const bool full_row = kl == 0 && kh == g.KH;
-      const int64_t fa = full_row ? aw.first_full : g.OW, fb = full_row ? aw.end_full : g.OW;
-      for (int64_t ow = 0; ow < std::min(fa, g.OW); ow++)
-        window_max(xp, g.W, hs, aw.start[ow], kl, kh, aw.lo[ow], aw.hi[ow], g.DH, g.DW, yr + ow, ir + ow);
-      if (fb > fa) {
-        if (two_by_two) {
-          const int64_t base = hs * g.W + aw.start[fa];
-          row2x2(xp + base, xp + base + g.W, g.W, yr + fa, ir + fa, fb - fa, (int32_t)base);
-        } else {
-          for (int64_t ow = fa; ow < fb; ow++)
-            window_max(xp, g.W, hs, aw.start[ow], 0, g.KH, 0, g.KW, g.DH, g.DW, yr + ow, ir + ow);
-        }
-      }
-      for (int64_t ow = std::max(fa, fb); ow < g.OW; ow++)
-        window_max(xp, g.W, hs, aw.start[ow], kl, kh, aw.lo[ow], aw.hi[ow], g.DH, g.DW, yr + ow, ir + ow);
+      const int64_t hs = win.h.start[oh];
+      float* yr = y + p * OHW + oh * g.OW;
+      int32_t* ir = ind + p * OHW + oh * g.OW;
+      win.row(
+          g, oh,
+          [&](int64_t ow) {
+            window_max(xp, g.W, hs, win.w.start[ow], win.h.lo[oh], win.h.hi[oh], win.w.lo[ow], win.w.hi[ow], g.DH,
+                       g.DW, yr + ow, ir + ow);
+          },
+          [&](int64_t fa, int64_t fb) {
+            if (two_by_two) {
+              const int64_t base = hs * g.W + win.w.start[fa];
+              row2x2(xp + base, xp + base + g.W, g.W, yr + fa, ir + fa, fb - fa, (int32_t)base);
+              return;
+            }
+            const int64_t base = hs * g.W + win.w.start[fa];
+            rowk(xp + base, g.SW, taps, KK, fb - fa, (int32_t)base, yr + fa, ir + fa);
+          });
     }
   }
 }
@@ -132,46 +156,71 @@ void max_pool2d_backward(const float* dy, const int32_t* ind, float* dx, const P
 }
 
 void avg_pool2d_forward(const float* x, float* y, const PoolGeom& g, bool cip) {
-  const Axis ah = make_axis(g.H, g.OH, g.KH, g.SH, g.PH, g.DH);
-  const Axis aw = make_axis(g.W, g.OW, g.KW, g.SW, g.PW, g.DW);
+  const Windows win(g);
+  const int64_t* taps = win.taps.data();
+  const int64_t KK = g.KH * g.KW;
   const int64_t HW = g.H * g.W, OHW = g.OH * g.OW, NP = planes(g);
-#pragma omp parallel for schedule(static) if (parallel(NP * OHW * g.KH * g.KW))
+#pragma omp parallel for schedule(static) if (parallel(NP * OHW * KK))
   for (int64_t p = 0; p < NP; p++) {
     const float* xp = x + p * HW;
-    float* yp = y + p * OHW;
-    for (int64_t oh = 0; oh < g.OH; oh++)
-      for (int64_t ow = 0; ow < g.OW; ow++) {
-        const int64_t hs = ah.start[oh], ws = aw.start[ow];
-        float s = 0;
-        for (int64_t a = ah.lo[oh]; a < ah.hi[oh]; a++) {
-          const float* row = xp + (hs + a * g.DH) * g.W + ws;
-          for (int64_t b = aw.lo[ow]; b < aw.hi[ow]; b++) s += row[b * g.DW];
-        }
-        const int64_t div = cip ? ah.pad[oh] * aw.pad[ow] : (ah.hi[oh] - ah.lo[oh]) * (aw.hi[ow] - aw.lo[ow]);
-        yp[oh * g.OW + ow] = s / (float)div;
-      }
+    for (int64_t oh = 0; oh < g.OH; oh++) {
+      const int64_t hs = win.h.start[oh];
+      float* yr = y + p * OHW + oh * g.OW;
+      win.row(
+          g, oh,
+          [&](int64_t ow) {
+            const int64_t ws = win.w.start[ow];
+            float s = 0;
+            for (int64_t a = win.h.lo[oh]; a < win.h.hi[oh]; a++) {
+              const float* row = xp + (hs + a * g.DH) * g.W + ws;
+              for (int64_t b = win.w.lo[ow]; b < win.w.hi[ow]; b++) s += row[b * g.DW];
+            }
+            yr[ow] = s / (float)win.divisor(oh, ow, cip);
+          },
+          [&](int64_t fa, int64_t fb) {
+            const float kk = (float)KK;
+            for (int64_t ow = fa; ow < fb; ow++) {
+              const float* xw = xp + hs * g.W + win.w.start[ow];
+              float s = 0;
+              for (int64_t t = 0; t < KK; t++) s += xw[taps[t]];
+              yr[ow] = s / kk;
+            }
+          });
+    }
   }
 }
 
 void avg_pool2d_backward(const float* dy, float* dx, const PoolGeom& g, bool cip) {
-  const Axis ah = make_axis(g.H, g.OH, g.KH, g.SH, g.PH, g.DH);
-  const Axis aw = make_axis(g.W, g.OW, g.KW, g.SW, g.PW, g.DW);
+  const Windows win(g);
+  const int64_t* taps = win.taps.data();
+  const int64_t KK = g.KH * g.KW;
   const int64_t HW = g.H * g.W, OHW = g.OH * g.OW, NP = planes(g);
-#pragma omp parallel for schedule(static) if (parallel(NP * OHW * g.KH * g.KW))
+#pragma omp parallel for schedule(static) if (parallel(NP * OHW * KK))
   for (int64_t p = 0; p < NP; p++) {
     float* dxp = dx + p * HW;
-    const float* dyp = dy + p * OHW;
     std::memset(dxp, 0, sizeof(float) * HW);
-    for (int64_t oh = 0; oh < g.OH; oh++)
-      for (int64_t ow = 0; ow < g.OW; ow++) {
-        const int64_t hs = ah.start[oh], ws = aw.start[ow];
-        const int64_t div = cip ? ah.pad[oh] * aw.pad[ow] : (ah.hi[oh] - ah.lo[oh]) * (aw.hi[ow] - aw.lo[ow]);
-        const float v = dyp[oh * g.OW + ow] / (float)div;
-        for (int64_t a = ah.lo[oh]; a < ah.hi[oh]; a++) {
-          float* row = dxp + (hs + a * g.DH) * g.W + ws;
-          for (int64_t b = aw.lo[ow]; b < aw.hi[ow]; b++) row[b * g.DW] += v;
-        }
-      }
+    for (int64_t oh = 0; oh < g.OH; oh++) {
+      const int64_t hs = win.h.start[oh];
+      const float* dyr = dy + p * OHW + oh * g.OW;
+      win.row(
+          g, oh,
+          [&](int64_t ow) {
+            const int64_t ws = win.w.start[ow];
+            const float v = dyr[ow] / (float)win.divisor(oh, ow, cip);
+            for (int64_t a = win.h.lo[oh]; a < win.h.hi[oh]; a++) {
+              float* row = dxp + (hs + a * g.DH) * g.W + ws;
+              for (int64_t b = win.w.lo[ow]; b < win.w.hi[ow]; b++) row[b * g.DW] += v;
+            }
+          },
+          [&](int64_t fa, int64_t fb) {
+            const float kk = (float)KK;
+            for (int64_t ow = fa; ow < fb; ow++) {
+              float* xw = dxp + hs * g.W + win.w.start[ow];
+              const float v = dyr[ow] / kk;
+              for (int64_t t = 0; t < KK; t++) xw[taps[t]] += v;
+            }
+          });
+    }
   }
 }
 

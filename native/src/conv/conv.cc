@@ -57,9 +57,9 @@ Plan make_plan(const ConvGeom& g) {
   p.HW = g.H * g.W;
   p.chunk = std::max<int64_t>(1, std::min(p.P, kColBudget / std::max<int64_t>(1, p.R)));
   p.direct = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0;
-  const int64_t work = g.N * g.O * p.R * p.P;
+  const double work = (double)g.N * (double)g.O * (double)p.R * (double)p.P;  // may exceed int64 in theory
   const int T = num_threads();
-  p.threads = work < kParallelWork ? 1 : T;
+  p.threads = work < (double)kParallelWork ? 1 : T;
   // Whole images per thread when that balances: N a multiple of T, or many images per thread.
   p.by_image = p.threads > 1 && g.N >= T && (g.N % T == 0 || g.N >= 4 * T);
   return p;

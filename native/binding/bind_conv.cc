@@ -41,8 +41,8 @@ st::ConvGeom conv_geom(const Args& a, size_t idx) {
               in + " + 2*pad = " + std::to_string(L + 2 * P));
     const int64_t want = (L + 2 * P - span) / S + 1;
     if (OL != want)
-      a.error(std::string("geom: ") + on + " = " + std::to_string(OL) + " but (" + in + " + 2*pad - dilation*(kernel-1) - 1)/stride + 1 = " +
-              std::to_string(want));
+      a.error(std::string("geom: ") + on + " = " + std::to_string(OL) + " but (" + in +
+              " + 2*pad - dilation*(kernel-1) - 1)/stride + 1 = " + std::to_string(want));
   };
   axis("H", g.H, g.KH, g.SH, g.PH, g.DH, "OH", g.OH);
   axis("W", g.W, g.KW, g.SW, g.PW, g.DW, "OW", g.OW);

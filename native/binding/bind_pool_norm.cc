@@ -9,7 +9,8 @@
 namespace stb {
 namespace {
 constexpr int kPoolGeomLen = 14;
-const char* const kNames[kPoolGeomLen] = {"N", "C", "H", "W", "OH", "OW", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW"};
+const char* const kNames[kPoolGeomLen] = {"N",  "C",  "H",  "W",  "OH", "OW", "KH",
+                                          "KW", "SH", "SW", "PH", "PW", "DH", "DW"};
 
 int64_t product(const Args& a, std::initializer_list<int64_t> xs) {
   int64_t p = 1;

@@ -79,9 +79,9 @@ void im2col_chunk(const float* xg, const ConvGeom& g, const Plan& p, int64_t j0,
   const int64_t nj = j1 - j0;
   if (threaded && p.R * nj >= kParallelWork) {
 #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < p.R; r++) im2col(xg, g, j0, j1, r, r + 1, col, nj);
+    for (int64_t r = 0; r < p.R; r++) conv_im2col(xg, g, j0, j1, r, r + 1, col, nj);
   } else {
-    im2col(xg, g, j0, j1, 0, p.R, col, nj);
+    conv_im2col(xg, g, j0, j1, 0, p.R, col, nj);
   }
 }
 
@@ -90,9 +90,9 @@ void col2im_chunk(float* col, const ConvGeom& g, const Plan& p, int64_t j0, int6
   const int64_t nj = j1 - j0;
   if (threaded && p.R * nj >= kParallelWork) {
 #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < p.Cg; c++) col2im(col, nj, g, j0, j1, c, c + 1, dxg);
+    for (int64_t c = 0; c < p.Cg; c++) conv_col2im(col, nj, g, j0, j1, c, c + 1, dxg);
   } else {
-    col2im(col, nj, g, j0, j1, 0, p.Cg, dxg);
+    conv_col2im(col, nj, g, j0, j1, 0, p.Cg, dxg);
   }
 }
 
@@ -236,12 +236,12 @@ void conv2d_backward_weight(const float* dy, const float* x, float* dw, float* d
     if (failed) throw std::runtime_error("out of memory for convolution scratch buffers");
   }
   if (dbias) {
-    const auto row_sum = convpool_isa().row_sum;
+    const auto bn_row_sum = convpool_isa().bn_row_sum;
     const bool par = g.N * g.O * p.P >= kParallelWork;
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t o = 0; o < g.O; o++) {
       double s = 0;
-      for (int64_t n = 0; n < g.N; n++) s += row_sum(dy + (n * g.O + o) * p.P, p.P);
+      for (int64_t n = 0; n < g.N; n++) s += bn_row_sum(dy + (n * g.O + o) * p.P, p.P);
       dbias[o] = (float)s;
     }
   }

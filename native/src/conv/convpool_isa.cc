@@ -4,7 +4,8 @@
 
 namespace st {
 #define ST_CONVPOOL_TABLE(ns) \
-  { ns::im2col, ns::col2im, ns::maxpool_2x2s2_row, ns::maxpool_row, ns::row_sum, ns::row_sqdev, ns::row_dot_centered, ns::row_affine, ns::row_bn_backward }
+  {ns::conv_im2col,   ns::conv_col2im,  ns::pool_max_2x2s2_row,  ns::pool_max_row,   ns::bn_row_sum, \
+   ns::bn_row_sqdev,  ns::bn_row_dot_centered, ns::bn_row_affine, ns::bn_row_backward}
 static const ConvPoolIsa k_avx512 = ST_CONVPOOL_TABLE(avx512);
 static const ConvPoolIsa k_avx2 = ST_CONVPOOL_TABLE(avx2);
 static const ConvPoolIsa k_scalar = ST_CONVPOOL_TABLE(scalar);

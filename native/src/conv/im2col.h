@@ -12,14 +12,14 @@
 
 namespace st {
 // col rows [r0, r1) <- x (padding -> 0).
-inline void im2col(const float* x, const ConvGeom& g, int64_t j0, int64_t j1, int64_t r0, int64_t r1, float* col,
+inline void conv_im2col(const float* x, const ConvGeom& g, int64_t j0, int64_t j1, int64_t r0, int64_t r1, float* col,
                    int64_t ldc) {
-  convpool_isa().im2col(x, g, j0, j1, r0, r1, col, ldc);
+  convpool_isa().conv_im2col(x, g, j0, j1, r0, r1, col, ldc);
 }
 // dx planes [c0, c1) += col (accumulates: the caller zeroes dx first). The padding entries
 // of col's rows of those planes may be overwritten (zeroed).
-inline void col2im(float* col, int64_t ldc, const ConvGeom& g, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
+inline void conv_col2im(float* col, int64_t ldc, const ConvGeom& g, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
                    float* dx) {
-  convpool_isa().col2im(col, ldc, g, j0, j1, c0, c1, dx);
+  convpool_isa().conv_col2im(col, ldc, g, j0, j1, c0, c1, dx);
 }
 }  // namespace st

@@ -66,16 +66,16 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for(N * C * S))
     for (int64_t c = 0; c < C; c++) {
       double s = 0;
-      for (int64_t n = 0; n < N; n++) s += k.row_sum(x + (n * C + c) * S, S);
+      for (int64_t n = 0; n < N; n++) s += k.bn_row_sum(x + (n * C + c) * S, S);
       const double mean = s / (double)M;
       const float mf = (float)mean;
       double q = 0;
-      for (int64_t n = 0; n < N; n++) q += k.row_sqdev(x + (n * C + c) * S, S, mf);
+      for (int64_t n = 0; n < N; n++) q += k.bn_row_sqdev(x + (n * C + c) * S, S, mf);
       // sum (x - mf)^2 / M = var + (mean - mf)^2
       const double var = std::max(0.0, q / (double)M - (mean - mf) * (mean - mf));
       float a, b;
       finish(c, mf, var, &a, &b);
-      for (int64_t n = 0; n < N; n++) k.row_affine(x + (n * C + c) * S, y + (n * C + c) * S, S, mf, a, b);
+      for (int64_t n = 0; n < N; n++) k.bn_row_affine(x + (n * C + c) * S, y + (n * C + c) * S, S, mf, a, b);
     }
     return;
   }
@@ -112,7 +112,7 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
   }
   const int64_t rows = N * C;
   if (S >= kRowMin) {
-    const auto affine = convpool_isa().row_affine;
+    const auto affine = convpool_isa().bn_row_affine;
 #pragma omp parallel for schedule(static) num_threads(threads_for(rows * S))
     for (int64_t r = 0; r < rows; r++) {
       const int64_t c = r % C;
@@ -155,11 +155,12 @@ void batchnorm_backward(const float* dy, const float* x, const float* gamma, con
     for (int64_t c = 0; c < C; c++) {
       double sdy = 0, sdyxc = 0;
       const float mean = save_mean[c];
-      for (int64_t n = 0; n < N; n++) k.row_dot_centered(dy + (n * C + c) * S, x + (n * C + c) * S, S, mean, &sdy, &sdyxc);
+      for (int64_t n = 0; n < N; n++)
+        k.bn_row_dot_centered(dy + (n * C + c) * S, x + (n * C + c) * S, S, mean, &sdy, &sdyxc);
       float a, b, cc;
       coeffs(c, sdy, sdyxc, &a, &b, &cc);
       for (int64_t n = 0; n < N; n++)
-        k.row_bn_backward(dy + (n * C + c) * S, x + (n * C + c) * S, dx + (n * C + c) * S, S, mean, a, b, cc);
+        k.bn_row_backward(dy + (n * C + c) * S, x + (n * C + c) * S, dx + (n * C + c) * S, S, mean, a, b, cc);
     }
     return;
   }

@@ -103,8 +103,8 @@ void max_pool2d_forward(const float* x, float* y, int32_t* ind, const PoolGeom& 
   const int64_t* taps = win.taps.data();
   const int64_t KK = g.KH * g.KW;
   const bool two_by_two = g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1;
-  const auto row2x2 = convpool_isa().maxpool_2x2s2_row;
-  const auto rowk = convpool_isa().maxpool_row;
+  const auto row2x2 = convpool_isa().pool_max_2x2s2_row;
+  const auto rowk = convpool_isa().pool_max_row;
   const int64_t HW = g.H * g.W, OHW = g.OH * g.OW, NP = planes(g);
 #pragma omp parallel for schedule(static) if (parallel(NP * OHW * KK))
   for (int64_t p = 0; p < NP; p++) {

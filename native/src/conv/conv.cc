@@ -9,8 +9,10 @@
 // so it stays in cache and large images do not need huge buffers.
 //
 // Threads: when there are at least as many images as threads, each thread takes whole
-// images with its own col buffer and the serial GEMM (backward weight: its own partial dW,
-// summed at the end); otherwise images run one after another with the threaded GEMM.
+// images with its own col buffer and the serial GEMM (backward weight: fixed chunks of images
+// with one partial dW each, summed at the end); otherwise images run one after another with
+// the threaded GEMM. Measured on LeNet-5 / ResNet-20 shapes, per-image GEMMs with partial sums
+// beat one large GEMM over a batched column matrix [R, N*P] (which also needs N times the memory).
 #include "conv/conv.h"
 #include <omp.h>
 #include <algorithm>
@@ -204,31 +206,32 @@ void conv2d_backward_weight(const float* dy, const float* x, float* dw, float* d
     for (int64_t n = 0; n < g.N; n++)
       backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, dw, first, g, p, p.threads > 1);
   } else {
-    // Thread t of the team sums the images [t*N/T, (t+1)*N/T) into a private partial (thread 0 into
-    // dw itself); the partials are then added in thread order. A fixed split keeps the result
-    // bit-for-bit reproducible for a given thread count.
-    std::vector<float*> part(p.threads, nullptr);
+    // The images are cut into K fixed chunks, handed out dynamically (a busy core slows one
+    // chunk, not half the batch); each chunk sums into its own partial (chunk 0 into dw itself)
+    // and the partials are added in chunk order, so the result is bit-for-bit reproducible for
+    // a given thread count.
+    const int64_t K = std::min<int64_t>(g.N, 4 * p.threads);
+    float* part = scratch(1, (K - 1) * wsize);  // the calling thread's buffer, shared for this call
     std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(p.threads)
     {
-      const int t = omp_get_thread_num(), T = omp_get_num_threads();
-      bool first = true;
-      try {
-        float* mine = t == 0 ? dw : scratch(1, wsize);
-        for (int64_t n = g.N * t / T; n < g.N * (t + 1) / T; n++)
-          backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, mine, first, g, p, false);
-        part[t] = first ? nullptr : mine;
-      } catch (...) {
-        failed = true;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t k = 0; k < K; k++) {
+        if (failed.load(std::memory_order_relaxed)) continue;
+        try {
+          float* acc = k == 0 ? dw : part + (k - 1) * wsize;
+          bool first = true;
+          for (int64_t n = g.N * k / K; n < g.N * (k + 1) / K; n++)
+            backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, acc, first, g, p, false);
+        } catch (...) {
+          failed = true;
+        }
       }
-      if (t == 0 && first) std::memset(dw, 0, sizeof(float) * wsize);  // no image (or failure) for thread 0
-#pragma omp barrier
       if (!failed) {
 #pragma omp for schedule(static)
         for (int64_t i = 0; i < wsize; i++) {
           float s = dw[i];
-          for (int u = 1; u < T; u++)
-            if (part[u]) s += part[u][i];
+          for (int64_t k = 1; k < K; k++) s += part[(k - 1) * wsize + i];
           dw[i] = s;
         }
       }

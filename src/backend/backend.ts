@@ -183,7 +183,7 @@ export interface Backend {
     x: F32, gamma: F32 | null, beta: F32 | null, y: F32, N: number, C: number, S: number, eps: number,
     saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number,
   ): void;
-  /** Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta. */
+  /** Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta (gamma/beta null: 1/0; eps >= 0). */
   batchNormForwardEval(
     x: F32, gamma: F32 | null, beta: F32 | null, runningMean: F32, runningVar: F32, y: F32,
     N: number, C: number, S: number, eps: number,

@@ -11,3 +11,4 @@ export { backward, grad } from './autograd/engine';
 export { hvp } from './autograd/functional';
 export { SparsetrainError } from './errors';
 export { backend, setBackend, getThreads, setThreads, nativeAvailable } from './backend';
+export * from './optim';

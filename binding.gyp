@@ -47,7 +47,10 @@
         "native/src/pool/pool.cc",
         "native/src/norm/batchnorm.cc",
         "native/src/elementwise/elementwise.cc",
-        "native/src/misc/misc.cc"
+        "native/src/misc/rng.cc",
+        "native/src/misc/optim.cc",
+        "native/src/misc/copy.cc",
+        "native/src/misc/select.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/include", "native/src"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

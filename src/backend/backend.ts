@@ -213,16 +213,42 @@ export interface Backend {
    * place so it can be saved and restored. Both backends produce the same sequence
    * for the integer and uniform kernels (normal may differ in the last ulp).
    * Uniform floats use the top 24 bits: u = (next() >>> 8) * 2^-24, in [0, 1).
+   * The kernels are sequential (no threads): a stream never depends on the thread count.
+   * Every kernel throws when state is not a Uint32Array of length 4, or (except rngSeed)
+   * is all zero.
+   *
+   * rngSeed: state = two splitmix64 outputs, [lo, hi, lo, hi], of the counter `seed` (a safe
+   * integer, taken as a 64-bit two's complement value); nearby seeds give unrelated
+   * streams and the state is never all zero.
    */
   rngSeed(state: Uint32Array, seed: number): void;
+  /**
+   * out[i] = float32(low + (high - low) * u), computed in double, one next() per value;
+   * low <= high, both finite. The rounding to float32 can give exactly high for some
+   * ranges; for low = 0, high = 1 every value is < 1.
+   */
   rngUniform(state: Uint32Array, out: F32, n: number, low: number, high: number): void;
-  /** Box-Muller on pairs of uniforms: z0 = sqrt(-2 ln(1-u1)) cos(2 pi u2), z1 = ... sin(...). */
+  /**
+   * Box-Muller on pairs of uniforms: z0 = sqrt(-2 ln(1-u1)) cos(2 pi u2), z1 = ... sin(...).
+   * Here u1 = next() * 2^-32 and u2 = next() * 2^-32 (full 32 bits, for finer tails).
+   * out[2j] = mean + std*z0, out[2j+1] = mean + std*z1, in double, rounded to float32.
+   * Every pair consumes exactly two next(); for odd n the last pair's z1 is dropped, so
+   * n values always consume 2*ceil(n/2) outputs. std >= 0, both finite.
+   */
   rngNormal(state: Uint32Array, out: F32, n: number, mean: number, std: number): void;
-  /** out[i] = (u < p) ? 1 : 0. */
+  /** out[i] = (u < p) ? 1 : 0, u the 24-bit uniform above, one next() per value; 0 <= p <= 1. */
   rngBernoulli(state: Uint32Array, out: F32, n: number, p: number): void;
-  /** Uniform integers in [low, high) without modulo bias. */
+  /**
+   * Uniform integers in [low, high) without modulo bias: Lemire's multiply-shift with
+   * rejection on 32-bit outputs (high - low = 2^32 takes next() as is). Integers with
+   * -2^31 <= low < high <= 2^31.
+   */
   rngInt(state: Uint32Array, out: I32, n: number, low: number, high: number): void;
-  /** out = a random permutation of 0..n-1 (Fisher-Yates, from the last index down). */
+  /**
+   * out = a random permutation of 0..n-1 (Fisher-Yates, from the last index down):
+   * out = identity, then for i = n-1 .. 1 swap out[i] with out[j], j uniform in [0, i]
+   * drawn as rngInt draws it.
+   */
   rngPermutation(state: Uint32Array, out: I32, n: number): void;
 
   // ---- optimizer updates (in place, masked) --------------------------------
@@ -231,6 +257,12 @@ export interface Backend {
    * step = nesterov ? g' + momentum*buf : buf; p -= lr*step. buf is null when momentum = 0.
    * If mask is not null, p, buf and the effective gradient are zero where mask is 0,
    * so pruned weights stay exactly zero.
+   * Arithmetic: hyperparameters rounded to float32 (1 - dampening computed in double
+   * first), each float32 op rounded on its own, no FMA, in torch's order:
+   * g' = g + wd*p (only when wd != 0); buf = momentum*buf + (1-dampening)*g';
+   * nesterov step = g' + momentum*buf; p = p - lr*step. Native and reference agree bit
+   * for bit.
+   * buf may be null when momentum == 0 (it is then ignored); all hyperparameters finite.
    */
   sgdUpdate(
     p: F32, g: F32, buf: F32 | null, mask: F32 | null, n: number,
@@ -241,6 +273,11 @@ export interface Backend {
    * m = b1*m + (1-b1)*g'; v = b2*v + (1-b2)*g'^2; vmax = max(vmax, v) if amsgrad;
    * p -= lr / (1-b1^step) * m / (sqrt(v or vmax) / sqrt(1-b2^step) + eps). step counts from 1.
    * Masked entries of p, m, v (and vmax) are held at zero.
+   * Arithmetic: float32, one rounding per op, no FMA, in this order:
+   * m = b1*m + (1-b1)*g'; v = b2*v + ((1-b2)*g')*g'; denom = sqrt(v^)/sqrt(1-b2^step) + eps;
+   * p = p - (lr/(1-b1^step)) * (m/denom), the scalars 1-b1, 1-b2, 1-lr*wd, lr/(1-b1^step)
+   * and sqrt(1-b2^step) computed in double and rounded to float32. vmax = max(vmax, v)
+   * is stored; vmax may be null unless amsgrad. 0 <= beta < 1, step an integer >= 1.
    */
   adamUpdate(
     p: F32, g: F32, m: F32, v: F32, vmax: F32 | null, mask: F32 | null, n: number,
@@ -253,23 +290,47 @@ export interface Backend {
    * Strided copy of every index of shape: dst[dOff + idx . dStrides] = src[sOff + idx . sStrides].
    * Strides may be 0 or negative-free positive numbers; covers permute, slicing with
    * steps, padding (copy into the inner window of a filled dst), cat and broadcast-expand.
+   * dst elements must be distinct: a dst stride of 0 on a dim of size > 1 throws, and
+   * other overlapping dst layouts give an unspecified (but in-bounds) result. src and
+   * dst must not overlap. A rank-0 shape copies one element. Offsets plus the largest
+   * index the strides reach must lie inside each buffer (nothing is checked against a
+   * shape with a 0, which copies nothing).
    */
   stridedCopy(src: F32, srcOffset: number, srcStrides: I32, dst: F32, dstOffset: number, dstStrides: I32, shape: I32): void;
   /** Same for Int32Array data. */
   stridedCopyI32(src: I32, srcOffset: number, srcStrides: I32, dst: I32, dstOffset: number, dstStrides: I32, shape: I32): void;
   /** Same for Uint8Array data. */
   stridedCopyU8(src: U8, srcOffset: number, srcStrides: I32, dst: U8, dstOffset: number, dstStrides: I32, shape: I32): void;
-  /** Rows of x [rows, rowLen] gathered: out[i] = x[index[i]] for i < count; index checked. */
+  /**
+   * Rows of x [rows, rowLen] gathered: out[i] = x[index[i]] for i < count; index checked:
+   * any index outside [0, rows) (negative ones too) throws, naming its position and value,
+   * before anything is written.
+   */
   gatherRows(x: F32, rows: number, rowLen: number, index: I32, count: number, out: F32): void;
-  /** Backward of gatherRows: dx[index[i]] += dout[i] (accumulates, dx not cleared). */
+  /**
+   * Backward of gatherRows: dx[index[i]] += dout[i] (accumulates, dx not cleared).
+   * Index checked as in gatherRows; contributions to a row are added in order of i.
+   */
   scatterAddRows(dout: F32, index: I32, count: number, rowLen: number, dx: F32, rows: number): void;
 
   // ---- selection (pruning thresholds over millions of values) ----------------
-  /** The k-th smallest (1-based) of x[0..n), NaN-free input; x is not modified. */
+  /**
+   * The k-th smallest (1-based, 1 <= k <= n) of x[0..n); x is not modified. A NaN
+   * throws, naming its position. -0 ranks below +0 (as TypedArray sort does).
+   */
   kthValue(x: F32, n: number, k: number): number;
-  /** Per row of x [rows, cols]: the k largest (or smallest), sorted, with their column indices. */
+  /**
+   * Per row of x [rows, cols]: the k largest (or smallest), sorted, with their column
+   * indices; values, indices [rows, k], 0 <= k <= cols. Largest: descending; smallest:
+   * ascending. Ties: lower index first. -0 equals +0; NaN counts as larger than +Infinity
+   * (first among the largest, as torch.topk).
+   */
   topk(x: F32, rows: number, cols: number, k: number, largest: boolean, values: F32, indices: I32): void;
-  /** Ascending sort of each row of x [rows, cols] into values, with the permutation in indices (stable). */
+  /**
+   * Ascending (or descending) sort of each row of x [rows, cols] into values, with the
+   * permutation in indices (stable: equal values keep column order, in both directions).
+   * Order as topk: -0 equals +0, NaN above +Infinity (last ascending, first descending).
+   */
   sortRows(x: F32, rows: number, cols: number, descending: boolean, values: F32, indices: I32): void;
 }
 

@@ -1,1 +1,0 @@
-// misc kernels (baseline x86-64 code and per-ISA dispatch).

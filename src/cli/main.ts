@@ -1,0 +1,39 @@
+/**
+ * The `sparsetrain` command. Each subcommand lives in commands/<name>.ts and
+ * registers itself on the program. Errors print one line naming what is wrong
+ * and exit non-zero; --debug prints the stack too.
+ */
+import { Command, CommanderError } from 'commander';
+import { SparsetrainError } from '../errors';
+import { registerBench } from './commands/bench';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('sparsetrain')
+    .description('Train neural networks with sparsity, fast on an ordinary CPU.')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerBench(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed its message (unknown option, missing argument, help).
+      process.exitCode = e.exitCode;
+      return;
+    }
+    const err = e as Error;
+    const known = err instanceof SparsetrainError || (err as { code?: string }).code === 'ERR_SPARSETRAIN';
+    process.stderr.write(`sparsetrain: ${known ? err.message : `internal error: ${err.message}`}\n`);
+    if (debug || !known) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -11,4 +11,5 @@ export { backward, grad } from './autograd/engine';
 export { hvp } from './autograd/functional';
 export { SparsetrainError } from './errors';
 export { backend, setBackend, getThreads, setThreads, nativeAvailable } from './backend';
+export * from './data';
 export * from './optim';

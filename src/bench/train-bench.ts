@@ -1,0 +1,75 @@
+/**
+ * Training and inference throughput of a zoo model on random inputs, the
+ * same protocol as shared/reference/torch_bench.py: SGD (lr 0.01, momentum
+ * 0.9), cross-entropy, `warmup` untimed steps then `steps` timed ones;
+ * inference in eval mode without gradients.
+ */
+import { buildModel, inputShape } from '../models';
+import { SGD } from '../optim';
+import { crossEntropy } from '../ops/loss';
+import { randn, randint } from '../ops/creation';
+import { Generator } from '../tensor/random';
+import { noGrad } from '../autograd/grad-mode';
+import { backend, getThreads, setThreads } from '../backend';
+import { loadAddon } from '../backend/native';
+import type { Tensor } from '../tensor/tensor';
+
+export interface TrainBenchOptions {
+  model: string;
+  batch: number;
+  steps: number;
+  threads?: number;
+  warmup?: number;
+}
+
+export interface TrainBenchResult {
+  model: string;
+  batch: number;
+  threads: number;
+  train_samples_per_s: number;
+  infer_samples_per_s: number;
+  peak_rss_mb: number;
+  train_step_ms: number;
+  backend: string;
+  isa: string;
+}
+
+export function runTrainBench(o: TrainBenchOptions): TrainBenchResult {
+  if (o.threads !== undefined) setThreads(o.threads);
+  const gen = new Generator(0);
+  const model = buildModel(o.model, { generator: gen });
+  const x = randn([o.batch, ...inputShape(o.model)], { generator: gen });
+  const y = randint(0, 10, [o.batch], { generator: gen });
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const forward = (t: Tensor) => model.call(t) as Tensor;
+  const step = () => {
+    opt.zeroGrad();
+    crossEntropy(forward(x), y).backward();
+    opt.step();
+  };
+  model.train();
+  const warmup = o.warmup ?? 5;
+  for (let i = 0; i < warmup; i++) step();
+  let t0 = process.hrtime.bigint();
+  for (let i = 0; i < o.steps; i++) step();
+  const trainSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  model.eval();
+  const infer = noGrad(() => {
+    for (let i = 0; i < 3; i++) forward(x);
+    t0 = process.hrtime.bigint();
+    for (let i = 0; i < o.steps; i++) forward(x);
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  });
+  const round1 = (v: number) => Math.round(v * 10) / 10;
+  return {
+    model: o.model,
+    batch: o.batch,
+    threads: getThreads(),
+    train_samples_per_s: round1((o.batch * o.steps) / trainSec),
+    infer_samples_per_s: round1((o.batch * o.steps) / infer),
+    peak_rss_mb: round1(process.resourceUsage().maxRSS / 1024),
+    train_step_ms: Math.round((trainSec / o.steps) * 1e4) / 10,
+    backend: backend().name,
+    isa: loadAddon()?.getIsa() ?? 'none',
+  };
+}

@@ -50,7 +50,9 @@
         "native/src/misc/rng.cc",
         "native/src/misc/optim.cc",
         "native/src/misc/copy.cc",
-        "native/src/misc/select.cc"
+        "native/src/misc/select.cc",
+        "native/src/elementwise/reduce.cc",
+        "native/src/elementwise/softmax.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/include", "native/src"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -169,42 +169,66 @@ export interface Backend {
   ): void;
 
   // ---- elementwise ---------------------------------------------------------
-  /** y[i] = op(x[i]; alpha) for i < n. y may be x (in place). */
+  /**
+   * y[i] = op(x[i]; alpha) for i < n. y may be x (in place).
+   * Decided semantics: alpha is used as a float32 (the native kernels round it); NaN
+   * propagates through every op except Step / LeakyReluStep (0 / alpha for NaN), Relu(NaN)
+   * is NaN, Sign keeps +-0 and NaN (as Math.sign); PowScalar and Pow follow C pow (as torch):
+   * pow(1, y) = pow(x, 0) = 1 and pow(-1, +-inf) = 1 even for NaN.
+   */
   unary(op: UnaryOp, x: F32, y: F32, n: number, alpha: number): void;
   /**
    * out[idx] = op(a[idx . aStrides], b[idx . bStrides]) over every index of outShape.
    * Strides are in elements; a stride of 0 broadcasts. out is contiguous; F32 for
    * arithmetic ops, U8 (0/1) for comparisons. out may be a or b when their strides
    * are the contiguous strides of outShape.
+   * Decided semantics: strides must be >= 0 and outShape has at most 16 dimensions; Max/Min
+   * propagate NaN (torch.maximum); comparisons with NaN are false except Ne; ReluBackward
+   * is (a > 0 ? b : 0), so a NaN a gives 0 (torch's threshold_backward).
    */
   binary(op: BinaryOp, a: F32, aStrides: I32, b: F32, bStrides: I32, out: F32 | U8, outShape: I32): void;
   /** out = cond ? a : b, with broadcasting strides as in binary; cond is U8. */
   where(cond: U8, condStrides: I32, a: F32, aStrides: I32, b: F32, bStrides: I32, out: F32, outShape: I32): void;
-  /** y[i] = clamp(x[i], lo, hi) (use -Infinity/Infinity for one-sided). y may be x. */
+  /**
+   * y[i] = clamp(x[i], lo, hi) (use -Infinity/Infinity for one-sided). y may be x.
+   * A NaN x stays NaN, a NaN bound is ignored, lo > hi gives hi (as torch.clamp).
+   */
   clamp(x: F32, y: F32, n: number, lo: number, hi: number): void;
   /** y[i] = a*x[i] + y[i]: accumulates into y (gradient accumulation). */
   axpy(n: number, a: number, x: F32, y: F32): void;
 
   // ---- reductions ------------------------------------------------------------
-  /** x viewed as [outer, n, inner]; out [outer, inner]. Mean of n = 0 is NaN, Max/Min of n = 0 throw. */
+  /**
+   * x viewed as [outer, n, inner]; out [outer, inner]. Mean of n = 0 is NaN, Max/Min of n = 0 throw.
+   * Also: Sum/SumSquares/SumAbs/CountNonzero of n = 0 are 0, Prod 1; sums accumulate with at
+   * least double-precision block totals; Max/Min propagate NaN; CountNonzero counts NaN.
+   */
   reduce(op: ReduceOp, x: F32, outer: number, n: number, inner: number, out: F32): void;
-  /** Index (0..n-1) of the first max (or min) along the middle axis; out [outer, inner]. */
+  /**
+   * Index (0..n-1) of the first max (or min) along the middle axis; out [outer, inner].
+   * A NaN counts as the extreme (the first NaN wins, as torch.argmax); n = 0 throws.
+   */
   argReduce(isMax: boolean, x: F32, outer: number, n: number, inner: number, out: I32): void;
   /** Sum of all n elements, accumulated in double precision. */
   sumAll(x: F32, n: number): number;
 
   // ---- softmax and losses (rows x cols, softmax along cols) ----------------
+  /** y may be x. A row holding NaN or +Infinity comes out all NaN (as PyTorch). */
   softmax(x: F32, y: F32, rows: number, cols: number, log: boolean): void;
-  /** dx from y = softmax (or log-softmax) output and dy; dx overwritten. */
+  /** dx from y = softmax (or log-softmax) output and dy; dx overwritten; dx may be dy. */
   softmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, log: boolean): void;
   /**
    * Cross-entropy of logits [rows, cols] with int labels [rows] (each 0..cols-1, or
    * ignoreIndex to skip a row). Writes lossPerRow[rows] (0 for ignored rows) and
    * the softmax probabilities probs[rows, cols] for the backward. Throws on a
-   * label out of range.
+   * label out of range (the message names the row and the value). probs is written for
+   * every row, ignored ones included.
    */
   crossEntropyForward(logits: F32, labels: I32, rows: number, cols: number, ignoreIndex: number, lossPerRow: F32, probs: F32): void;
-  /** dlogits[r, c] = dlossPerRow[r] * (probs[r, c] - [c == labels[r]]), 0 for ignored rows. */
+  /**
+   * dlogits[r, c] = dlossPerRow[r] * (probs[r, c] - [c == labels[r]]), 0 for ignored rows.
+   * Labels are checked as in the forward; dlogits may be probs.
+   */
   crossEntropyBackward(probs: F32, labels: I32, dlossPerRow: F32, rows: number, cols: number, ignoreIndex: number, dlogits: F32): void;
 
   // ---- random numbers --------------------------------------------------------

@@ -5,6 +5,7 @@ import * as st from '../src';
 import { Tensor } from '../src';
 import { assertClose } from './util';
 import { rnd, distinct, gradcheck, checkBackends, throwsST, arr, leaf } from './ops-helpers';
+import { loadAddon } from '../src/backend/native';
 
 // ---- conv2d ---------------------------------------------------------------------
 
@@ -423,4 +424,33 @@ test('dropout: drop rate, scaling, mean preserved, seeded determinism, gradient 
   throwsST(() => st.dropout(x, 1.5), 'ERR_ARGUMENT', 'dropout', '1.5');
   throwsST(() => st.dropout(x, -0.1), 'ERR_ARGUMENT', 'dropout');
   assert.deepEqual(st.dropout(st.zeros([0]), 0.5).shape, [0]);
+});
+
+test('a small network forward and backward agrees with the reference on every native ISA', (t) => {
+  const addon = loadAddon();
+  if (!addon) {
+    t.skip('native addon not built');
+    return;
+  }
+  const x = rnd([3, 2, 7, 7], 140);
+  const lab = st.tensor([0, 4, 2], { dtype: 'int32' });
+  const net = (cw: Tensor, g: Tensor, b: Tensor, fw: Tensor, fb: Tensor) => {
+    const h = st.maxPool2d(st.relu(st.batchNorm(st.conv2d(x, cw, null, { padding: 1 }), { weight: g, bias: b, training: true })), 2, { ceilMode: true });
+    const z = st.tanh(st.linear(st.flatten(st.avgPool2d(h, 2, { stride: 1 }), 1), fw, fb));
+    return st.add(st.crossEntropy(z, lab), st.mean(st.square(st.logSoftmax(z, 0))));
+  };
+  const inputs = [rnd([4, 2, 3, 3], 141, -0.5, 0.5), rnd([4], 142, 0.5, 1.5), rnd([4], 143), rnd([5, 36], 144, -0.3, 0.3), rnd([5], 145)];
+  const prev = addon.getIsa();
+  try {
+    for (const isa of ['scalar', 'avx2', 'avx512']) {
+      try {
+        addon.setIsa(isa);
+      } catch {
+        continue; // not supported by this CPU
+      }
+      checkBackends(net, inputs, { msg: `isa ${isa}`, rtol: 2e-4, atol: 2e-5 });
+    }
+  } finally {
+    addon.setIsa(prev);
+  }
 });

@@ -126,7 +126,7 @@ test('hvp through conv2d, maxPool2d and cross-entropy against finite differences
   checkHvp('input Hessian through conv + maxPool', fn3, [xin, cw], 97);
 });
 
-test('hvp through batchNorm in training mode', () => {
+test('hvp through batchNorm in training and evaluation mode', () => {
   const x = rnd([5, 3, 2, 2], 100, -1, 2);
   const gamma = leaf(rnd([3], 101, 0.5, 1.5));
   const beta = leaf(rnd([3], 102));
@@ -134,10 +134,26 @@ test('hvp through batchNorm in training mode', () => {
   const t = rnd([5, 3, 2, 2], 104);
   const fn = () => st.mseLoss(st.tanh(st.batchNorm(st.conv2d(x, cw), { weight: gamma, bias: beta, training: true })), t);
   checkHvp('batchNorm train', fn, [cw, gamma, beta], 110);
+  // Eval mode: the cross terms between the layer's input and its weight.
+  const rm = rnd([3], 106);
+  const rv = rnd([3], 107, 0.5, 1.5);
+  const fnEval = () => st.mseLoss(st.tanh(st.batchNorm(st.conv2d(x, cw), { weight: gamma, bias: beta, runningMean: rm, runningVar: rv, training: false })), t);
+  checkHvp('batchNorm eval', fnEval, [cw, gamma, beta], 115);
   // batchNorm without affine, 2-d input, Hessian w.r.t. its input.
   const xin = leaf(rnd([6, 4], 105));
   const fn2 = () => st.sum(st.pow(st.batchNorm(xin, { training: true }), 3));
   checkHvp('batchNorm 2-d input', fn2, [xin], 120);
+});
+
+test('hvp through indexSelect (embedding-like row gathers) is exact', () => {
+  const W = leaf(rnd([4, 3], 140));
+  const idx = st.tensor([0, 2, 2, 3], { dtype: 'int32' });
+  const v = rnd([4, 3], 141);
+  const [h] = st.hvp(() => st.sum(st.square(st.indexSelect(W, idx))), [W], [v]);
+  const counts = [1, 0, 2, 1];
+  assertClose(arr(h), arr(v).map((vi, k) => 2 * counts[Math.floor(k / 3)] * vi), { rtol: 1e-6 });
+  const fn = () => st.sum(st.tanh(st.matmul(st.indexSelect(W, idx), rnd([3, 2], 142))));
+  checkHvp('indexSelect + tanh', fn, [W], 143);
 });
 
 test('hvp agrees between the native and the reference backend', () => {

@@ -74,7 +74,8 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
   return record('batchNorm', out, [x, w, b], (g) => {
     const invstd = reshape(rsqrt(add(rv.detach(), eps)), chan);
     const scale = w ? mul(invstd, reshape(w, chan)) : invstd;
-    const xhat = mul(sub(x.detach(), reshape(rm.detach(), chan)), invstd);
+    // x itself (not detached): the weight's gradient depends on x, which matters for second order.
+    const xhat = mul(sub(x, reshape(rm.detach(), chan)), invstd);
     return [x.requiresGrad ? mul(g, scale) : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null];
   });
 }

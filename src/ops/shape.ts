@@ -270,9 +270,15 @@ export function indexSelect(x: Tensor, index: Tensor): Tensor {
   const out = new Float32Array(numel(shape));
   backend().gatherRows(x.f32, rows, rowLen, idx, idx.length, out);
   const y = new Tensor(out, shape, 'float32');
-  return record('indexSelect', y, [x], (g) => {
-    const gx = new Float32Array(x.numel);
-    backend().scatterAddRows(g.f32, idx, idx.length, rowLen, gx, rows);
-    return [new Tensor(gx, x.shape, 'float32')];
-  });
+  return record('indexSelect', y, [x], (g) => [indexSelectBackward(g, index, x.shape)]);
+}
+
+/** Rows of g scatter-added back to a tensor of shape xShape; differentiable (its gradient gathers the rows again). */
+function indexSelectBackward(g: Tensor, index: Tensor, xShape: Shape): Tensor {
+  const idx = index.data as Int32Array;
+  const rowLen = numel(xShape.slice(1));
+  const gx = new Float32Array(numel(xShape));
+  backend().scatterAddRows(g.f32, idx, idx.length, rowLen, gx, xShape[0]);
+  const t = new Tensor(gx, xShape, 'float32');
+  return record('indexSelectBackward', t, [g], (gg) => [indexSelect(gg, index)]);
 }

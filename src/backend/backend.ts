@@ -90,6 +90,9 @@ export enum ReduceOp {
  * [N, C, H, W, O, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW, G]
  * x [N, C, H, W], w [O, C/G, KH, KW], bias [O], y [N, O, OH, OW].
  * OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1, likewise OW.
+ * Valid geometry (checked, else a thrown error naming the kernel): N >= 0 (N = 0: nothing to
+ * do, dw and dbias are zeroed), PH, PW >= 0, every other entry >= 1, C and O divisible by G,
+ * the dilated kernel fits in the padded input, and OH/OW equal to the formula above.
  */
 export const CONV_GEOM_LEN = 16;
 
@@ -99,6 +102,9 @@ export const CONV_GEOM_LEN = 16;
  * x [N, C, H, W], y [N, C, OH, OW]. Padding cells are -inf for max pooling
  * and, for average pooling, counted or not according to countIncludePad.
  * OH/OW are computed by the caller (floor or ceil mode as PyTorch does).
+ * Valid geometry (checked): N, C, PH, PW >= 0, every other entry >= 1, H*W < 2^31, OH/OW equal
+ * to the floor- or the ceil-mode size, and every window holds at least one input cell (so a
+ * ceil-mode window starting in the right padding, which PyTorch drops, is an error).
  */
 export const POOL_GEOM_LEN = 14;
 
@@ -134,14 +140,30 @@ export interface Backend {
   conv2dBackwardWeight(dy: F32, x: F32, dw: F32, dbias: F32 | null, geom: I32): void;
 
   // ---- pooling (geometry: POOL_GEOM_LEN) ------------------------------------
-  /** y = max over each window; indices = argmax as a flat index oh*W + ow into the H*W plane. */
+  /**
+   * y = max over each window; indices = argmax as a flat index ih*W + iw into the H*W plane.
+   * As PyTorch: a cell replaces the running max (which starts at -inf, index of the window's
+   * first input cell) when it is greater or NaN, so ties keep the first cell in row-major
+   * order and a NaN propagates (the last NaN of the window gives the index).
+   */
   maxPool2dForward(x: F32, y: F32, indices: I32, geom: I32): void;
-  /** dx (overwritten) = scatter-add of dy at indices. */
+  /**
+   * dx (overwritten) = scatter-add of dy at indices. An index outside [0, H*W) throws (after
+   * the valid entries have been added).
+   */
   maxPool2dBackward(dy: F32, indices: I32, dx: F32, geom: I32): void;
+  /**
+   * Average over the window's input cells. Divisor, as PyTorch: with countIncludePad, the number
+   * of window cells inside the padded input [-PH, H+PH) x [-PW, W+PW) (so a ceil-mode window that
+   * hangs past the padding counts less than KH*KW); without, the number of input cells.
+   */
   avgPool2dForward(x: F32, y: F32, geom: I32, countIncludePad: boolean): void;
   /** dx overwritten. */
   avgPool2dBackward(dy: F32, dx: F32, geom: I32, countIncludePad: boolean): void;
-  /** x [P, H, W] -> y [P, OH, OW], P = N*C, windows as torch.nn.AdaptiveAvgPool2d. */
+  /**
+   * x [P, H, W] -> y [P, OH, OW], P = N*C, windows as torch.nn.AdaptiveAvgPool2d: rows
+   * [floor(i*H/OH), ceil((i+1)*H/OH)), likewise columns. P >= 0; H, W, OH, OW >= 1.
+   */
   adaptiveAvgPool2dForward(x: F32, y: F32, P: number, H: number, W: number, OH: number, OW: number): void;
   /** dx overwritten. */
   adaptiveAvgPool2dBackward(dy: F32, dx: F32, P: number, H: number, W: number, OH: number, OW: number): void;
@@ -152,17 +174,24 @@ export interface Backend {
    * Writes saveMean[C] and saveInvStd[C] = 1/sqrt(var+eps). If runningMean/runningVar are
    * not null they are updated in place: r = (1-momentum)*r + momentum*stat, with the
    * unbiased variance (n/(n-1)) for runningVar, as PyTorch does.
+   * gamma/beta null mean 1/0. n = N*S values per channel: n = 1 throws (as PyTorch's "expected more than 1 value per
+   * channel when training"); n = 0 writes saveMean = 0, saveInvStd = 1/sqrt(eps) and leaves the
+   * running stats untouched. eps must be finite and >= 0. Statistics are accumulated in double
+   * precision (two passes: mean, then the squared deviations).
    */
   batchNormForwardTrain(
     x: F32, gamma: F32 | null, beta: F32 | null, y: F32, N: number, C: number, S: number, eps: number,
     saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number,
   ): void;
-  /** Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta. */
+  /** Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta (gamma/beta null: 1/0; eps >= 0). */
   batchNormForwardEval(
     x: F32, gamma: F32 | null, beta: F32 | null, runningMean: F32, runningVar: F32, y: F32,
     N: number, C: number, S: number, eps: number,
   ): void;
-  /** Gradients of the training-mode forward; dx overwritten, dgamma/dbeta overwritten when not null. */
+  /**
+   * Gradients of the training-mode forward, from its saveMean/saveInvStd; dx overwritten,
+   * dgamma/dbeta overwritten when not null (zeros when N*S = 0). gamma null means 1.
+   */
   batchNormBackward(
     dy: F32, x: F32, gamma: F32 | null, saveMean: F32, saveInvStd: F32,
     dx: F32, dgamma: F32 | null, dbeta: F32 | null, N: number, C: number, S: number,

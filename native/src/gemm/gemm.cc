@@ -1,12 +1,9 @@
-// GEMM entry points: ISA dispatch and the split of C into one rectangle per thread.
-//
-// Each thread computes its own rectangle of C with the serial blocked kernel (gemm_kernel.inc), packing
-// its own panels; no barriers inside. The grid (tm x tn rectangles) is chosen per shape to minimise
-// per-thread compute plus packing: narrow convolution shapes (M = 6..50, N in the thousands) split N,
-// tall ones ([784 x 300] weight gradients) split M.
+// GEMM entry points: ISA dispatch, the thread count for a call, and split-K for shapes whose C is too
+// small to share out (convolution weight gradients: C [6 x 25] with K = 36864).
 #include "gemm/gemm.h"
 #include <omp.h>
-#include <new>
+#include <cstddef>
+#include <vector>
 #include "dispatch.h"
 #include "gemm/gemm_isa.h"
 #include "threads.h"
@@ -15,68 +12,67 @@ namespace st {
 namespace {
 
 // Below this many multiply-adds a call stays on the calling thread: waking the OpenMP team costs
-// more than it saves (lenet300's 64x100x10 layers are ~64K).
-constexpr int64_t kParallelMinMacs = 192 * 1024;
+// more than it saves (lenet300's 64x100x10 layer is 64K).
+constexpr int64_t kParallelMinMacs = 160 * 1024;
 // Each thread gets at least this much work.
-constexpr int64_t kMinMacsPerThread = 96 * 1024;
+constexpr int64_t kMinMacsPerThread = 64 * 1024;
+// Split K when C offers fewer than this many independent pieces per thread and K is at least this deep.
+constexpr int64_t kSplitKMaxUnitsPerThread = 3;
+constexpr int64_t kSplitKMinK = 1024;
 
-void rect(const GemmProblem& p) {
+void run(const GemmProblem& p, int threads) {
   switch (active_isa()) {
-    case Isa::Avx512: avx512::gemm_rect(p); break;
-    case Isa::Avx2: avx2::gemm_rect(p); break;
-    default: scalar::gemm_rect(p); break;
+    case Isa::Avx512: avx512::gemm_run(p, threads); break;
+    case Isa::Avx2: avx2::gemm_run(p, threads); break;
+    default: scalar::gemm_run(p, threads); break;
   }
 }
 
-GemmGeometry geometry() {
+int64_t parallel_units(const GemmProblem& p) {
   switch (active_isa()) {
-    case Isa::Avx512: return avx512::gemm_geometry();
-    case Isa::Avx2: return avx2::gemm_geometry();
-    default: return scalar::gemm_geometry();
+    case Isa::Avx512: return avx512::gemm_parallel_units(p);
+    case Isa::Avx2: return avx2::gemm_parallel_units(p);
+    default: return scalar::gemm_parallel_units(p);
   }
 }
 
-int64_t round_up(int64_t x, int64_t g) { return (x + g - 1) / g * g; }
-
-// Boundary idx of `parts` near-equal parts of `total`, at multiples of `gran` (except the end).
-int64_t split_at(int64_t total, int parts, int idx, int64_t gran) {
-  if (idx >= parts) return total;
-  int64_t b = (total * idx / parts + gran / 2) / gran * gran;
-  return b < total ? b : total;
-}
-
-struct Grid {
-  int tm, tn;
-};
-
-// Picks tm x tn = T minimising the largest rectangle's estimated cost: its multiply-adds (columns
-// padded to the vector width) plus its packing work, weighted as ~8 multiply-adds per packed element.
-Grid choose_grid(int64_t M, int64_t N, int64_t K, int T, const GemmGeometry& g) {
-  Grid best{1, T};
-  double best_cost = -1;
-  for (int tm = 1; tm <= T; tm++) {
-    if (T % tm) continue;
-    const int tn = T / tm;
-    const int64_t ms = (M + tm - 1) / tm, ns = round_up((N + tn - 1) / tn, g.vw);
-    if (ms < 1 || (tm > 1 && ms < g.mr / 2) || (tn > 1 && ns < g.vw)) continue;
-    const double cost = (double)ms * (double)ns * (double)K + 8.0 * (double)K * (double)(ms + ns);
-    if (best_cost < 0 || cost < best_cost) {
-      best_cost = cost;
-      best = Grid{tm, tn};
+// Each thread multiplies a slice of K into its own [M, N] buffer, then the team sums the buffers
+// row by row and applies the epilogue.
+void split_k(const GemmProblem& p, int threads) {
+  static thread_local std::vector<float> scratch;
+  const int64_t MN = p.M * p.N;
+  scratch.resize((size_t)(MN * threads));
+  float* const part = scratch.data();
+#pragma omp parallel num_threads(threads)
+  {
+    const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+    const int64_t k0 = p.K * tid / nt, k1 = p.K * (tid + 1) / nt;
+    GemmProblem q = p;
+    q.K = k1 - k0;
+    q.A = p.A + (p.ta ? k0 * p.lda : k0);
+    q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
+    q.alpha = 1.f;
+    q.beta = 0.f;
+    q.C = part + MN * tid;
+    q.ldc = p.N;
+    q.bias = nullptr;
+    q.act = 0;
+    run(q, 1);  // K = 0 writes zeros
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < p.M; i++) {
+      float* c = p.C + i * p.ldc;
+      for (int64_t j = 0; j < p.N; j++) {
+        float s = 0.f;
+        for (int t = 0; t < nt; t++) s += part[MN * t + i * p.N + j];
+        float x = p.alpha * s;
+        if (p.beta != 0.f) x += p.beta * c[j];
+        if (p.bias) x += p.bias_axis == 1 ? p.bias[j] : p.bias[i];
+        if (p.act == 1) x = x < 0.f ? 0.f : x;
+        c[j] = x;
+      }
     }
   }
-  return best;
-}
-
-GemmProblem sub_problem(const GemmProblem& p, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-  GemmProblem q = p;
-  q.M = i1 - i0;
-  q.N = j1 - j0;
-  q.A = p.A + (p.ta ? i0 : i0 * p.lda);
-  q.B = p.B + (p.tb ? j0 * p.ldb : j0);
-  q.C = p.C + i0 * p.ldc + j0;
-  if (p.bias) q.bias = p.bias + (p.bias_axis == 0 ? i0 : j0);
-  return q;
 }
 
 }  // namespace
@@ -85,7 +81,7 @@ void sgemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* bias, int bias_axis,
                   int act) {
   if (M <= 0 || N <= 0) return;
-  rect(GemmProblem{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, bias_axis, act});
+  run(GemmProblem{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, bias_axis, act}, 1);
 }
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
@@ -96,29 +92,14 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
   int T = num_threads();
   if (macs < kParallelMinMacs || omp_in_parallel()) T = 1;
   if (T > 1 && macs / T < kMinMacsPerThread) T = (int)(macs / kMinMacsPerThread);
-  if (T <= 1) {
-    rect(p);
-    return;
-  }
-  const GemmGeometry g = geometry();
-  bool failed = false;  // an exception must not leave the parallel region (packing buffer allocation)
-#pragma omp parallel num_threads(T)
-  {
-    // The team may be smaller than asked for: split for the team we got.
-    const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-    const Grid grid = choose_grid(M, N, K, nt, g);
-    const int ti = tid / grid.tn, tj = tid % grid.tn;
-    const int64_t i0 = split_at(M, grid.tm, ti, g.mr), i1 = split_at(M, grid.tm, ti + 1, g.mr);
-    const int64_t j0 = split_at(N, grid.tn, tj, g.vw), j1 = split_at(N, grid.tn, tj + 1, g.vw);
-    if (i1 > i0 && j1 > j0) {
-      try {
-        rect(sub_problem(p, i0, i1, j0, j1));
-      } catch (...) {
-#pragma omp atomic write
-        failed = true;
-      }
+  if (T > 1) {
+    const int64_t units = parallel_units(p);
+    if (units < kSplitKMaxUnitsPerThread * T && K >= kSplitKMinK) {
+      split_k(p, T);
+      return;
     }
+    if (units < T) T = (int)units;
   }
-  if (failed) throw std::bad_alloc();
+  run(p, T < 1 ? 1 : T);
 }
 }  // namespace st

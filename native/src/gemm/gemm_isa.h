@@ -1,10 +1,10 @@
 // Interface between the GEMM driver (gemm.cc: argument handling, thread split)
 // and the per-ISA blocked kernels (gemm_kernel.inc, compiled once per ISA).
 //
-// gemm_rect computes one rectangle of C on the calling thread:
-//   C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C + bias)
-// with the same conventions as st::sgemm (gemm.h); the pointers are already
-// offset to the rectangle's first row/column.
+// gemm_run computes C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C + bias) with the same
+// conventions as st::sgemm (gemm.h), on `threads` OpenMP threads (1: on the calling thread only, no
+// OpenMP construct is entered). gemm_parallel_units says into how many independent pieces (A blocks x
+// N panels) it can split a problem.
 #pragma once
 #include <cstdint>
 
@@ -20,17 +20,21 @@ struct GemmProblem {
   float beta;
   float* C;
   int64_t ldc;
-  const float* bias;  // nullptr, or offset so that bias[i] (axis 0) / bias[j] (axis 1) is this rectangle's
+  const float* bias;  // nullptr, or length M (bias_axis 0) / N (bias_axis 1)
   int bias_axis;
   int act;
 };
 
-// Register-block geometry of one ISA: rows per microkernel (mr) and columns (nr).
-struct GemmGeometry {
-  int mr, nr, vw;
-};
-
-namespace avx512 { void gemm_rect(const GemmProblem& p); GemmGeometry gemm_geometry(); }
-namespace avx2 { void gemm_rect(const GemmProblem& p); GemmGeometry gemm_geometry(); }
-namespace scalar { void gemm_rect(const GemmProblem& p); GemmGeometry gemm_geometry(); }
+namespace avx512 {
+void gemm_run(const GemmProblem& p, int threads);
+int64_t gemm_parallel_units(const GemmProblem& p);
+}  // namespace avx512
+namespace avx2 {
+void gemm_run(const GemmProblem& p, int threads);
+int64_t gemm_parallel_units(const GemmProblem& p);
+}  // namespace avx2
+namespace scalar {
+void gemm_run(const GemmProblem& p, int threads);
+int64_t gemm_parallel_units(const GemmProblem& p);
+}  // namespace scalar
 }  // namespace st

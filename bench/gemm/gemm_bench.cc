@@ -15,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 #include "dispatch.h"
 #include "gemm/gemm.h"
@@ -133,8 +134,15 @@ int main(int argc, char** argv) {
       double t1 = time_per_call(ours, 3);
       int iters = std::max(3, (int)(0.03 / std::max(t1, 1e-7)));
       std::vector<double> to, tb;
+      // After a batch, each library's idle worker threads keep spinning for a while (OpenBLAS ~0.1 s,
+      // libgomp less) and would compete with the other library's threads for the two cores: pause.
+      auto settle = [&] {
+        if (T > 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      };
       for (int r = 0; r < reps; r++) {
+        settle();
         to.push_back(time_per_call(ours, iters));
+        settle();
         tb.push_back(time_per_call(blas, iters));
       }
       double maxdiff = 0, maxref = 0;

@@ -12,10 +12,10 @@ namespace st {
 namespace {
 
 // Below this many multiply-adds a call stays on the calling thread: waking the OpenMP team costs
-// more than it saves (lenet300's 64x100x10 layer is 64K).
-constexpr int64_t kParallelMinMacs = 160 * 1024;
+// more than it saves (measured crossover on 2 cores: ~250K, e.g. 64x64x64).
+constexpr int64_t kParallelMinMacs = 256 * 1024;
 // Each thread gets at least this much work.
-constexpr int64_t kMinMacsPerThread = 64 * 1024;
+constexpr int64_t kMinMacsPerThread = 128 * 1024;
 // Split K when C offers fewer than this many independent pieces per thread and K is at least this deep.
 constexpr int64_t kSplitKMaxUnitsPerThread = 3;
 constexpr int64_t kSplitKMinK = 1024;

@@ -3,8 +3,8 @@
 //
 // gemm_run computes C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C + bias) with the same
 // conventions as st::sgemm (gemm.h), on `threads` OpenMP threads (1: on the calling thread only, no
-// OpenMP construct is entered). gemm_parallel_units says into how many independent pieces (A blocks x
-// N panels) it can split a problem.
+// OpenMP construct is entered). gemm_parallel_units: how many register tiles (MR x NR) C has, the
+// finest split of C the kernels can share out among threads.
 #pragma once
 #include <cstdint>
 

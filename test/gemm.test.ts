@@ -142,7 +142,7 @@ test('native sgemm matches the reference: shapes x transposes x ISAs x threads',
   });
 });
 
-test('native sgemm: large shapes on the parallel paths (panel split, split-K)', { skip: !nativeSgemm }, () => {
+test('native sgemm: large shapes on the parallel paths (panel split, row split, split-K, K slabs)', { skip: !nativeSgemm }, () => {
   const cases: Case[] = [
     // narrow convolution forward, N split across threads
     { M: 6, N: 2500, K: 25, ta: false, tb: false, alpha: 1, beta: 0, biasAxis: 0, act: Act.Relu, pad: 0 },
@@ -155,6 +155,9 @@ test('native sgemm: large shapes on the parallel paths (panel split, split-K)', 
     { M: 3, N: 5, K: 40000, ta: true, tb: false, alpha: -0.5, beta: 0, biasAxis: 0, act: Act.Relu, pad: 0 },
     // several A blocks (rows * K above the per-block budget) and several K blocks
     { M: 130, N: 70, K: 2100, ta: false, tb: false, alpha: 1, beta: 0, biasAxis: null, act: Act.None, pad: 1 },
+    // K beyond one slab (64K): accumulated through C, bias and relu once at the end
+    { M: 2, N: 3, K: 70000, ta: true, tb: true, alpha: 0.5, beta: 0.5, biasAxis: 1, act: Act.Relu, pad: 0 },
+    { M: 48, N: 1, K: 70000, ta: false, tb: false, alpha: 1, beta: 2, biasAxis: 0, act: Act.Relu, pad: 1 },
   ];
   const prepared = cases.map((c, k) => {
     const x = inputs(c, 900 + 10 * k);

@@ -1,5 +1,6 @@
-// GEMM entry points: ISA dispatch, the thread count for a call, and split-K for shapes whose C is too
-// small to share out (convolution weight gradients: C [6 x 25] with K = 36864).
+// GEMM entry points: ISA dispatch, the thread count for a call, split-K for shapes whose C is too
+// small to share out (convolution weight gradients: C [6 x 25] with K = 36864), and K slabs for
+// extremely deep products.
 #include "gemm/gemm.h"
 #include <omp.h>
 #include <cstddef>
@@ -20,11 +21,36 @@ constexpr int64_t kMinMacsPerThread = 128 * 1024;
 constexpr int64_t kSplitKMaxUnitsPerThread = 3;
 constexpr int64_t kSplitKMinK = 1024;
 
-void run(const GemmProblem& p, int threads) {
+// The kernels pack all of K for a block of rows (at least MR of them); past this depth the call is cut
+// into K slabs, accumulated through C, so packing buffers stay bounded (8 rows x 64K floats = 2 MB).
+constexpr int64_t kMaxKSlab = 64 * 1024;
+
+void run_isa(const GemmProblem& p, int threads) {
   switch (active_isa()) {
     case Isa::Avx512: avx512::gemm_run(p, threads); break;
     case Isa::Avx2: avx2::gemm_run(p, threads); break;
     default: scalar::gemm_run(p, threads); break;
+  }
+}
+
+void run(const GemmProblem& p, int threads) {
+  if (p.K <= kMaxKSlab) {
+    run_isa(p, threads);
+    return;
+  }
+  const int64_t nslab = (p.K + kMaxKSlab - 1) / kMaxKSlab;
+  for (int64_t s = 0; s < nslab; s++) {
+    const int64_t k0 = p.K * s / nslab, k1 = p.K * (s + 1) / nslab;
+    GemmProblem q = p;
+    q.K = k1 - k0;
+    q.A = p.A + (p.ta ? k0 * p.lda : k0);
+    q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
+    if (s > 0) q.beta = 1.f;  // accumulate onto the previous slabs
+    if (s < nslab - 1) {      // bias and activation once, at the end
+      q.bias = nullptr;
+      q.act = 0;
+    }
+    run_isa(q, threads);
   }
 }
 
@@ -88,7 +114,7 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
            int64_t ldb, float beta, float* C, int64_t ldc, const float* bias, int bias_axis, int act) {
   if (M <= 0 || N <= 0) return;
   const GemmProblem p{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, bias_axis, act};
-  const int64_t macs = M * N * (K > 0 ? K : 1);
+  const double macs = (double)M * (double)N * (double)(K > 0 ? K : 1);  // (may exceed int64)
   int T = num_threads();
   if (macs < kParallelMinMacs || omp_in_parallel()) T = 1;
   if (T > 1 && macs / T < kMinMacsPerThread) T = (int)(macs / kMinMacsPerThread);

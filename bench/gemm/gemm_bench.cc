@@ -152,9 +152,9 @@ int main(int argc, char** argv) {
       }
       const double go = flops / median(to) * 1e-9, gb = flops / median(tb) * 1e-9;
       std::printf(
-          "{\"shape\":\"%s\",\"transA\":%s,\"transB\":%s,\"M\":%lld,\"N\":%lld,\"K\":%lld,\"threads\":%d,"
+          "{\"shape\":\"%s\",\"isa\":\"%s\",\"transA\":%s,\"transB\":%s,\"M\":%lld,\"N\":%lld,\"K\":%lld,\"threads\":%d,"
           "\"ours_gflops\":%.1f,\"openblas_gflops\":%.1f,\"ratio\":%.3f,\"ours_us\":%.1f,\"max_rel_diff\":%.1e}\n",
-          s.name, s.ta ? "true" : "false", s.tb ? "true" : "false", (long long)s.M, (long long)s.N, (long long)s.K, T,
+          s.name, st::isa_name(st::active_isa()), s.ta ? "true" : "false", s.tb ? "true" : "false", (long long)s.M, (long long)s.N, (long long)s.K, T,
           go, gb, go / gb, median(to) * 1e6, maxdiff / (maxref > 0 ? maxref : 1));
       std::fflush(stdout);
     }

@@ -6,7 +6,6 @@
 // usage: gemm_bench [threads,...] [reps] [filter | M,N,K[,transA,transB]]      (default "1,2" 7 "")
 //   filter: only shapes whose name contains it; or one custom shape, e.g. 64,192,256,0,1
 #include <cblas.h>
-#include <omp.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -73,7 +72,7 @@ void fill(std::vector<float>& v, unsigned seed) {
   }
 }
 
-// Seconds per call of f, over a batch of calls lasting at least min_s.
+// Seconds per call of f, averaged over a batch of iters calls.
 template <typename F> double time_per_call(F&& f, int iters) {
   double t0 = now();
   for (int i = 0; i < iters; i++) f();

@@ -127,22 +127,24 @@ int main(int argc, char** argv) {
         cblas_sgemm(CblasRowMajor, s.ta ? CblasTrans : CblasNoTrans, s.tb ? CblasTrans : CblasNoTrans, (int)s.M,
                     (int)s.N, (int)s.K, 1.f, A.data(), (int)acols, B.data(), (int)bcols, 0.f, C2.data(), (int)s.N);
       };
-      // Calibrate: each timed batch lasts ~30 ms.
-      ours();
-      blas();
-      double t1 = time_per_call(ours, 3);
-      int iters = std::max(3, (int)(0.03 / std::max(t1, 1e-7)));
-      std::vector<double> to, tb;
       // After a batch, each library's idle worker threads keep spinning for a while (OpenBLAS ~0.1 s,
-      // libgomp less) and would compete with the other library's threads for the two cores: pause.
+      // libgomp less) and would compete with the other library's threads for the two cores: pause
+      // before each batch, then wake the library's threads with one untimed call.
       auto settle = [&] {
         if (T > 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
       };
+      auto batch = [&](auto& f, int n) {
+        settle();
+        f();
+        return time_per_call(f, n);
+      };
+      // Calibrate: each timed batch lasts ~30 ms (at least 5 calls).
+      const double t1 = std::min(batch(ours, 3), batch(blas, 3));
+      const int iters = std::max(5, (int)(0.03 / std::max(t1, 1e-7)));
+      std::vector<double> to, tb;
       for (int r = 0; r < reps; r++) {
-        settle();
-        to.push_back(time_per_call(ours, iters));
-        settle();
-        tb.push_back(time_per_call(blas, iters));
+        to.push_back(batch(ours, iters));
+        tb.push_back(batch(blas, iters));
       }
       double maxdiff = 0, maxref = 0;
       for (size_t i = 0; i < C1.size(); i++) {

@@ -17,7 +17,7 @@ namespace {
 constexpr int64_t kParallelMinMacs = 256 * 1024;
 // Each thread gets at least this much work.
 constexpr int64_t kMinMacsPerThread = 128 * 1024;
-// Split K when C offers fewer than this many independent pieces per thread and K is at least this deep.
+// Split K (see prefer_split_k) only this deep; always when C has fewer tiles than this per thread.
 constexpr int64_t kSplitKMaxUnitsPerThread = 3;
 constexpr int64_t kSplitKMinK = 1024;
 
@@ -54,12 +54,25 @@ void run(const GemmProblem& p, int threads) {
   }
 }
 
-int64_t parallel_units(const GemmProblem& p) {
+GemmTile tile() {
   switch (active_isa()) {
-    case Isa::Avx512: return avx512::gemm_parallel_units(p);
-    case Isa::Avx2: return avx2::gemm_parallel_units(p);
-    default: return scalar::gemm_parallel_units(p);
+    case Isa::Avx512: return avx512::gemm_tile();
+    case Isa::Avx2: return avx2::gemm_tile();
+    default: return scalar::gemm_tile();
   }
+}
+
+// Whether to split K rather than C among T threads. Splitting C makes every thread pack all of one
+// operand (all of B when C is split by rows, as gemm_run does with fewer than 4 column panels per
+// thread; all of A when split by columns), which dominates when K is deep and C small; split-K packs
+// each operand once but has to add up T partial results. Also when C has fewer than 3 tiles per thread.
+bool prefer_split_k(const GemmProblem& p, int T) {
+  if (p.K < kSplitKMinK) return false;
+  const GemmTile g = tile();
+  const int64_t col_panels = (p.N + g.nr - 1) / g.nr, tiles = (p.M + g.mr - 1) / g.mr * col_panels;
+  if (tiles < kSplitKMaxUnitsPerThread * T) return true;
+  const double duplicated = (double)p.K * (double)(col_panels < 4 * T ? p.N : p.M);
+  return duplicated > 4.0 * (double)p.M * (double)p.N * T;
 }
 
 // Each thread multiplies a slice of K into its own [M, N] buffer, then the team sums the buffers
@@ -119,12 +132,13 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
   if (macs < kParallelMinMacs || omp_in_parallel()) T = 1;
   if (T > 1 && macs / T < kMinMacsPerThread) T = (int)(macs / kMinMacsPerThread);
   if (T > 1) {
-    const int64_t units = parallel_units(p);
-    if (units < kSplitKMaxUnitsPerThread * T && K >= kSplitKMinK) {
+    if (prefer_split_k(p, T)) {
       split_k(p, T);
       return;
     }
-    if (units < T) T = (int)units;
+    const GemmTile g = tile();
+    const int64_t tiles = (M + g.mr - 1) / g.mr * ((N + g.nr - 1) / g.nr);
+    if (tiles < T) T = (int)tiles;
   }
   run(p, T < 1 ? 1 : T);
 }

@@ -3,8 +3,8 @@
 //
 // gemm_run computes C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C + bias) with the same
 // conventions as st::sgemm (gemm.h), on `threads` OpenMP threads (1: on the calling thread only, no
-// OpenMP construct is entered). gemm_parallel_units: how many register tiles (MR x NR) C has, the
-// finest split of C the kernels can share out among threads.
+// OpenMP construct is entered). gemm_tile: the register tile (MR x NR), the finest pieces of C the
+// kernels can share out among threads.
 #pragma once
 #include <cstdint>
 
@@ -25,16 +25,20 @@ struct GemmProblem {
   int act;
 };
 
+struct GemmTile {
+  int mr, nr;
+};
+
 namespace avx512 {
 void gemm_run(const GemmProblem& p, int threads);
-int64_t gemm_parallel_units(const GemmProblem& p);
+GemmTile gemm_tile();
 }  // namespace avx512
 namespace avx2 {
 void gemm_run(const GemmProblem& p, int threads);
-int64_t gemm_parallel_units(const GemmProblem& p);
+GemmTile gemm_tile();
 }  // namespace avx2
 namespace scalar {
 void gemm_run(const GemmProblem& p, int threads);
-int64_t gemm_parallel_units(const GemmProblem& p);
+GemmTile gemm_tile();
 }  // namespace scalar
 }  // namespace st

@@ -150,6 +150,7 @@ test('native sgemm: large shapes on the parallel paths (panel split, row split, 
     // Linear forward / weight gradient
     { M: 64, N: 300, K: 784, ta: false, tb: true, alpha: 1, beta: 0, biasAxis: 1, act: Act.Relu, pad: 0 },
     { M: 300, N: 100, K: 64, ta: true, tb: false, alpha: 1, beta: 1, biasAxis: null, act: Act.None, pad: 0 },
+    { M: 64, N: 100, K: 300, ta: false, tb: true, alpha: 1, beta: 0, biasAxis: 1, act: Act.Relu, pad: 2 },
     // tiny C, deep K: split-K with 2 threads (weight gradient of a 5x5 convolution)
     { M: 6, N: 25, K: 3000, ta: false, tb: true, alpha: 1, beta: 0.5, biasAxis: 1, act: Act.None, pad: 2 },
     { M: 3, N: 5, K: 40000, ta: true, tb: false, alpha: -0.5, beta: 0, biasAxis: 0, act: Act.Relu, pad: 0 },

@@ -16,3 +16,4 @@ export { buildModel, modelNames, modelInfo, inputShape } from './models';
 export type { BuildOptions, ModelInfo } from './models';
 export * as models from './models';
 export * from './data';
+export * from './optim';

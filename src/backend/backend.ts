@@ -124,6 +124,10 @@ export interface Backend {
    * beta = 0 means C is not read (may hold NaN). bias is null, a length-N
    * vector added to every row (biasAxis 1, Linear) or a length-M vector added
    * to every column (biasAxis 0, convolution output channels).
+   * Details: each buffer must hold at least (rows-1)*ld + cols elements of its
+   * stored shape (0 when rows or cols is 0); K = 0 gives C = act(beta*C + bias);
+   * C must not overlap A, B or bias (throws). Native accumulates in float32
+   * (FMA), the reference in float64; both round the result to float32.
    */
   sgemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,

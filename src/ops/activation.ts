@@ -7,7 +7,7 @@ import { isGradEnabled } from '../autograd/grad-mode';
 import { SparsetrainError } from '../errors';
 import { requireFloat, reluBackward, tanhBackward, sigmoidBackward, mul, sub, exp } from './elementwise';
 import { sum } from './reduce';
-import { transpose } from './shape';
+import { reshape, transpose } from './shape';
 import { Generator, defaultGenerator } from '../tensor/random';
 
 function unaryKernel(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
@@ -43,6 +43,11 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 /** Softmax or log-softmax along dim (moved to the last axis for the kernel). */
 function softmaxAlong(name: string, x: Tensor, dim: number, log: boolean): Tensor {
   requireFloat(name, x);
+  if (x.ndim === 0) {
+    // As torch: a scalar is treated as one row of one element (dim 0 or -1).
+    if (dim !== 0 && dim !== -1) normAxis(name, dim, 0);
+    return reshape(softmaxAlong(name, reshape(x, [1]), 0, log), []);
+  }
   const d = normAxis(name, dim, x.ndim);
   if (d !== x.ndim - 1) return transpose(softmaxAlong(name, transpose(x, d, x.ndim - 1), -1, log), d, x.ndim - 1);
   const cols = x.ndim === 0 ? 1 : x.shape[x.ndim - 1];

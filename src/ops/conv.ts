@@ -49,6 +49,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   requireFloat('conv2d', x);
   requireFloat('conv2d', w);
   const g = convGeometry('conv2d', x.shape, w.shape, opts);
+  if (b) requireFloat('conv2d', b);
   if (b && (b.ndim !== 1 || b.shape[0] !== g[4])) throw new SparsetrainError('ERR_SHAPE', `conv2d: bias must be [${g[4]}], got ${fmt(b.shape)}`);
   return convForward(x, w, b, g);
 }

@@ -69,6 +69,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
     end = start;
     start = 0;
   }
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new SparsetrainError('ERR_ARGUMENT', `arange: start and end must be finite numbers, got ${start} and ${end}`);
   if (step === 0 || !Number.isFinite(step)) throw new SparsetrainError('ERR_ARGUMENT', `arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? 'float32';

@@ -73,9 +73,9 @@ export const round = (x: Tensor): Tensor => unaryOp('round', UnaryOp.Round, x, n
 /** 1 where x > 0, else 0 (float32); not differentiable. */
 export const step = (x: Tensor): Tensor => unaryOp('step', UnaryOp.Step, x, null);
 
-/** x ** exponent for a number or a tensor exponent. */
-export function pow(x: Tensor, e: TensorLike): Tensor {
-  if (typeof e === 'number') {
+/** x ** exponent for a number or a tensor exponent (a number base with a tensor exponent too). */
+export function pow(x: TensorLike, e: TensorLike): Tensor {
+  if (typeof e === 'number' && typeof x !== 'number') {
     return unaryOp('pow', UnaryOp.PowScalar, x, (x, _y, g) => (e === 2 ? mul(g, mul(x, 2)) : mul(g, mul(pow(x, e - 1), e))), e);
   }
   return binaryOp('pow', BinaryOp.Pow, x, e, (a, b, y, g) => [mul(g, mul(b, pow(a, sub(b, 1)))), mul(g, mul(y, log(a)))]);
@@ -125,14 +125,15 @@ export const mul = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('mul', BinaryOp.Mul, a, b, (a, b, _y, g) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null]);
 export const div = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('div', BinaryOp.Div, a, b, (a, b, y, g) => [a.requiresGrad ? div(g, b) : null, b.requiresGrad ? neg(div(mul(g, y), b)) : null]);
+// Ties split the gradient evenly between a and b, as torch.maximum/minimum.
 export const maximum = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('maximum', BinaryOp.Max, a, b, (a, b, _y, g) => {
-    const m = ge(a, b).to('float32');
+    const m = sub(ge(a, b).to('float32'), mul(eq(a, b).to('float32'), 0.5));
     return [mul(g, m), mul(g, sub(1, m))];
   });
 export const minimum = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('minimum', BinaryOp.Min, a, b, (a, b, _y, g) => {
-    const m = le(a, b).to('float32');
+    const m = sub(le(a, b).to('float32'), mul(eq(a, b).to('float32'), 0.5));
     return [mul(g, m), mul(g, sub(1, m))];
   });
 
@@ -164,7 +165,7 @@ export const le = (a: TensorLike, b: TensorLike): Tensor => compare('le', Binary
 export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', BinaryOp.Gt, a, b);
 export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', BinaryOp.Ge, a, b);
 
-export const logicalAnd = (a: Tensor, b: Tensor): Tensor => compare('logicalAnd', BinaryOp.Gt, mul(a.to('float32'), b.to('float32')), 0);
+export const logicalAnd = (a: Tensor, b: Tensor): Tensor => compare('logicalAnd', BinaryOp.Gt, mul(ne(a, 0).to('float32'), ne(b, 0).to('float32')), 0);
 export const logicalOr = (a: Tensor, b: Tensor): Tensor => compare('logicalOr', BinaryOp.Gt, add(ne(a, 0).to('float32'), ne(b, 0).to('float32')), 0);
 export const logicalNot = (a: Tensor): Tensor => compare('logicalNot', BinaryOp.Eq, a, 0);
 

@@ -86,9 +86,11 @@ function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
 export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   requireFloat('linear', x);
   requireFloat('linear', w);
+  if (b) requireFloat('linear', b);
   if (w.ndim !== 2) throw new SparsetrainError('ERR_SHAPE', `linear: weight must be 2-d [out, in], got ${fmt(w.shape)}`);
   const [O, I] = w.shape;
-  if (x.ndim < 1 || x.shape[x.ndim - 1] !== I) {
+  if (x.ndim < 1) throw new SparsetrainError('ERR_SHAPE', `linear: input must have at least one dimension, got ${fmt(x.shape)} for weight ${fmt(w.shape)}`);
+  if (x.shape[x.ndim - 1] !== I) {
     throw new SparsetrainError('ERR_SHAPE', `linear: input ${fmt(x.shape)} @ weight ${fmt(w.shape)}^T: inner dimensions differ (${x.shape[x.ndim - 1]} vs ${I})`);
   }
   if (b && (b.ndim !== 1 || b.shape[0] !== O)) {

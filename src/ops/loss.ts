@@ -18,6 +18,12 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
 }
 
+function checkReduction(op: string, r: unknown): asserts r is Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') {
+    throw new SparsetrainError('ERR_ARGUMENT', `${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
+  }
+}
+
 function checkLabels(op: string, input: Tensor, labels: Tensor, ignoreIndex: number): void {
   requireFloat(op, input);
   if (input.ndim !== 2) throw new SparsetrainError('ERR_SHAPE', `${op}: input must be [N, C], got ${fmt(input.shape)}`);
@@ -48,6 +54,7 @@ function oneHot(labels: Int32Array, C: number, ignoreIndex: number): Tensor {
 export function crossEntropy(logits: Tensor, labels: Tensor, o: CrossEntropyOptions = {}): Tensor {
   const ignore = o.ignoreIndex ?? -100;
   const reduction = o.reduction ?? 'mean';
+  checkReduction('crossEntropy', reduction);
   checkLabels('crossEntropy', logits, labels, ignore);
   const [N, C] = logits.shape;
   const lab = labels.data as Int32Array;
@@ -86,6 +93,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, o: CrossEntropyOpti
 export function nllLoss(logProbs: Tensor, labels: Tensor, o: CrossEntropyOptions = {}): Tensor {
   const ignore = o.ignoreIndex ?? -100;
   const reduction = o.reduction ?? 'mean';
+  checkReduction('nllLoss', reduction);
   checkLabels('nllLoss', logProbs, labels, ignore);
   const [N, C] = logProbs.shape;
   const lab = labels.data as Int32Array;
@@ -103,6 +111,7 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, o: CrossEntropyOptions
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   requireFloat('mseLoss', input);
   requireFloat('mseLoss', target);
+  checkReduction('mseLoss', reduction);
   if (input.numel !== target.numel) throw new SparsetrainError('ERR_SHAPE', `mseLoss: input ${fmt(input.shape)} and target ${fmt(target.shape)} differ in size`);
   const d = square(sub(input, reshape(target, [...input.shape])));
   return reduction === 'none' ? d : reduction === 'sum' ? sum(d) : mean(d);

@@ -34,6 +34,7 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
   const w = o.weight ?? null;
   const b = o.bias ?? null;
   for (const [name, t] of [['weight', w], ['bias', b], ['runningMean', o.runningMean], ['runningVar', o.runningVar]] as [string, Tensor | null | undefined][]) {
+    if (t && t.dtype !== 'float32') throw new SparsetrainError('ERR_DTYPE', `batchNorm: ${name} must be float32, got ${t.dtype} of shape ${fmt(t.shape)}`);
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new SparsetrainError('ERR_SHAPE', `batchNorm: ${name} must be [${C}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
   }
   const training = o.training ?? true;
@@ -73,7 +74,8 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
   return record('batchNorm', out, [x, w, b], (g) => {
     const invstd = reshape(rsqrt(add(rv.detach(), eps)), chan);
     const scale = w ? mul(invstd, reshape(w, chan)) : invstd;
-    const xhat = mul(sub(x.detach(), reshape(rm.detach(), chan)), invstd);
+    // x itself (not detached): the weight's gradient depends on x, which matters for second order.
+    const xhat = mul(sub(x, reshape(rm.detach(), chan)), invstd);
     return [x.requiresGrad ? mul(g, scale) : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null];
   });
 }

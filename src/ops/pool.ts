@@ -105,6 +105,7 @@ export function adaptiveAvgPool2d(x: Tensor, size: number | [number, number]): T
     throw new SparsetrainError('ERR_ARGUMENT', `adaptiveAvgPool2d: output size must be positive integers, got ${size}`);
   }
   const [N, C, H, W] = x.shape;
+  if (H === 0 || W === 0) throw new SparsetrainError('ERR_SHAPE', `adaptiveAvgPool2d: input ${fmt(x.shape)} has an empty spatial dimension; expected H and W >= 1`);
   return adaptiveForward(x, N * C, H, W, OH, OW);
 }
 

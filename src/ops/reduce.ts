@@ -97,8 +97,11 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 
 function extremum(op: 'max' | 'min', x: Tensor, dim?: number, keepdim = false): Tensor {
   requireFloat(op, x);
-  if (x.numel === 0) throw new SparsetrainError('ERR_SHAPE', `${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}`);
   const axes = axesOf(op, x, dim);
+  // As torch: an empty tensor can be reduced along a non-empty dimension (empty result), never over an empty one.
+  if (x.numel === 0 && (dim === undefined || x.shape[axes[0]] === 0)) {
+    throw new SparsetrainError('ERR_SHAPE', `${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}${dim === undefined ? '' : ` along dimension ${dim}`}`);
+  }
   const k = reduceRaw(op === 'max' ? ReduceOp.Max : ReduceOp.Min, x, axes);
   const y = keepdim ? k : new Tensor(k.data, droppedShape(x.shape, axes), 'float32');
   return record(op, y, [x], (g) => {
@@ -117,7 +120,9 @@ export const min = (x: Tensor, dim?: number, keepdim = false): Tensor => extremu
 function argExtremum(isMax: boolean, x: Tensor, dim?: number, keepdim = false): Tensor {
   const op = isMax ? 'argmax' : 'argmin';
   const f = x.dtype === 'float32' ? x : x.to('float32');
-  if (x.numel === 0) throw new SparsetrainError('ERR_SHAPE', `${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}`);
+  if (x.numel === 0 && (dim === undefined || x.shape[normAxis(op, dim, x.ndim)] === 0)) {
+    throw new SparsetrainError('ERR_SHAPE', `${op}: cannot reduce an empty tensor of shape ${fmt(x.shape)}${dim === undefined ? '' : ` along dimension ${dim}`}`);
+  }
   if (dim === undefined) {
     const out = new Int32Array(1);
     backend().argReduce(isMax, f.f32, 1, x.numel, 1, out);
@@ -127,7 +132,7 @@ function argExtremum(isMax: boolean, x: Tensor, dim?: number, keepdim = false): 
   const outer = numel(x.shape.slice(0, d));
   const inner = numel(x.shape.slice(d + 1));
   const out = new Int32Array(outer * inner);
-  backend().argReduce(isMax, f.f32, outer, x.shape[d], inner, out);
+  if (out.length > 0) backend().argReduce(isMax, f.f32, outer, x.shape[d], inner, out);
   const shape = keepdim ? keptShape(x.shape, [d]) : droppedShape(x.shape, [d]);
   return new Tensor(out, shape, 'int32');
 }
@@ -137,11 +142,13 @@ export const argmin = (x: Tensor, dim?: number, keepdim = false): Tensor => argE
 
 /** Variance (unbiased by default, as torch.var). */
 export function variance(x: Tensor, dims?: number | number[], unbiased = true, keepdim = false): Tensor {
+  requireFloat('var', x);
   const axes = axesOf('var', x, dims);
   const n = axes.reduce((p, a) => p * x.shape[a], 1);
   const centered = sub(x, mean(x, axes, true));
   const s = sum(square(centered), axes, keepdim);
-  return div(s, unbiased ? n - 1 : n);
+  // max(., 0): the variance of nothing is NaN (0/0), as torch.
+  return div(s, Math.max(unbiased ? n - 1 : n, 0));
 }
 
 export function std(x: Tensor, dims?: number | number[], unbiased = true, keepdim = false): Tensor {
@@ -150,6 +157,7 @@ export function std(x: Tensor, dims?: number | number[], unbiased = true, keepdi
 
 /** p-norm of all elements (p = 1 or 2). */
 export function norm(x: Tensor, p: 1 | 2 = 2): Tensor {
+  requireFloat('norm', x);
   if (p === 1) return sum(abs(x));
   if (p !== 2) throw new SparsetrainError('ERR_ARGUMENT', `norm: p must be 1 or 2, got ${p}`);
   const s = reduceRaw(ReduceOp.SumSquares, x, axesOf('norm', x));

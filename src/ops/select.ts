@@ -1,14 +1,24 @@
 /** Selection over many values: kthvalue, quantile, topk, sort (pruning thresholds). Not differentiable. */
 import { Tensor } from '../tensor/tensor';
-import { normAxis } from '../tensor/shape';
+import { fmt, normAxis } from '../tensor/shape';
 import { backend } from '../backend';
 import { SparsetrainError } from '../errors';
 import { requireFloat } from './elementwise';
 import { transpose } from './shape';
 
 /** The k-th smallest (1-based) of all elements, as a number. */
+/** Throws naming the op when x holds a NaN (the selection kernels need NaN-free input). */
+function checkNoNaN(op: string, x: Tensor): void {
+  const d = x.f32;
+  for (let i = 0; i < d.length; i++) {
+    if (d[i] !== d[i]) throw new SparsetrainError('ERR_ARGUMENT', `${op}: input of shape ${fmt(x.shape)} has a NaN at flat index ${i}`);
+  }
+}
+
 export function kthvalue(x: Tensor, k: number): number {
   requireFloat('kthvalue', x);
+  if (x.numel === 0) throw new SparsetrainError('ERR_SHAPE', `kthvalue: input of shape ${fmt(x.shape)} is empty`);
+  checkNoNaN('kthvalue', x);
   if (!Number.isInteger(k) || k < 1 || k > x.numel) throw new SparsetrainError('ERR_ARGUMENT', `kthvalue: k must be an integer in 1..${x.numel}, got ${k}`);
   return backend().kthValue(x.f32, x.numel, k);
 }
@@ -18,6 +28,7 @@ export function quantile(x: Tensor, q: number): number {
   requireFloat('quantile', x);
   if (!(q >= 0 && q <= 1)) throw new SparsetrainError('ERR_ARGUMENT', `quantile: q must be in [0, 1], got ${q}`);
   if (x.numel === 0) throw new SparsetrainError('ERR_SHAPE', 'quantile: input is empty');
+  checkNoNaN('quantile', x);
   const pos = q * (x.numel - 1);
   const lo = Math.floor(pos);
   const a = backend().kthValue(x.f32, x.numel, lo + 1);

@@ -124,6 +124,7 @@ function sliceBounds(n: number, start: number | undefined, end: number | undefin
 
 /** x[..., start:end:step, ...] along dim (copy). */
 export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
+  if (x.ndim === 0) throw new SparsetrainError('ERR_SHAPE', 'slice: cannot slice a 0-d tensor (shape [])');
   const d = normAxis('slice', dim, x.ndim);
   if (!Number.isInteger(step) || step < 1) throw new SparsetrainError('ERR_ARGUMENT', `slice: step must be a positive integer, got ${step}`);
   const [s, len] = sliceBounds(x.shape[d], start, end, step);
@@ -151,6 +152,7 @@ function sliceBackward(g: Tensor, inShape: Shape, d: number, s: number, step: nu
 
 /** x[..., index, ...] along dim, removing that dimension. */
 export function select(x: Tensor, dim: number, index: number): Tensor {
+  if (x.ndim === 0) throw new SparsetrainError('ERR_SHAPE', 'select: cannot index a 0-d tensor (shape [])');
   const d = normAxis('select', dim, x.ndim);
   const n = x.shape[d];
   if (!Number.isInteger(index) || index < -n || index >= n) {
@@ -164,6 +166,8 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 export function cat(xs: Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new SparsetrainError('ERR_ARGUMENT', 'cat: expected a non-empty list of tensors');
   const first = xs[0];
+  const zeroD = xs.findIndex((t) => t.ndim === 0);
+  if (zeroD >= 0) throw new SparsetrainError('ERR_SHAPE', `cat: tensor ${zeroD} is 0-d (shape []); 0-d tensors cannot be concatenated (use stack)`);
   const d = normAxis('cat', dim, first.ndim);
   for (const [i, t] of xs.entries()) {
     if (t.dtype !== first.dtype) throw new SparsetrainError('ERR_DTYPE', `cat: tensor ${i} has dtype ${t.dtype}, expected ${first.dtype}`);
@@ -199,16 +203,20 @@ export function stack(xs: Tensor[], dim = 0): Tensor {
 
 /** Splits into pieces of `size` along dim (the last may be smaller). */
 export function split(x: Tensor, size: number, dim = 0): Tensor[] {
+  if (x.ndim === 0) throw new SparsetrainError('ERR_SHAPE', 'split: cannot split a 0-d tensor (shape [])');
   const d = normAxis('split', dim, x.ndim);
   if (!Number.isInteger(size) || size < 1) throw new SparsetrainError('ERR_ARGUMENT', `split: size must be a positive integer, got ${size}`);
+  if (x.shape[d] === 0) return [x]; // as torch: one empty piece
   const out: Tensor[] = [];
   for (let s = 0; s < x.shape[d]; s += size) out.push(slice(x, d, s, s + size));
   return out;
 }
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  if (x.ndim === 0) throw new SparsetrainError('ERR_SHAPE', 'chunk: cannot split a 0-d tensor (shape [])');
   const d = normAxis('chunk', dim, x.ndim);
-  return split(x, Math.ceil(x.shape[d] / chunks), d);
+  if (!Number.isInteger(chunks) || chunks < 1) throw new SparsetrainError('ERR_ARGUMENT', `chunk: chunks must be a positive integer, got ${chunks}`);
+  return split(x, Math.max(1, Math.ceil(x.shape[d] / chunks)), d);
 }
 
 /**
@@ -262,9 +270,15 @@ export function indexSelect(x: Tensor, index: Tensor): Tensor {
   const out = new Float32Array(numel(shape));
   backend().gatherRows(x.f32, rows, rowLen, idx, idx.length, out);
   const y = new Tensor(out, shape, 'float32');
-  return record('indexSelect', y, [x], (g) => {
-    const gx = new Float32Array(x.numel);
-    backend().scatterAddRows(g.f32, idx, idx.length, rowLen, gx, rows);
-    return [new Tensor(gx, x.shape, 'float32')];
-  });
+  return record('indexSelect', y, [x], (g) => [indexSelectBackward(g, index, x.shape)]);
+}
+
+/** Rows of g scatter-added back to a tensor of shape xShape; differentiable (its gradient gathers the rows again). */
+function indexSelectBackward(g: Tensor, index: Tensor, xShape: Shape): Tensor {
+  const idx = index.data as Int32Array;
+  const rowLen = numel(xShape.slice(1));
+  const gx = new Float32Array(numel(xShape));
+  backend().scatterAddRows(g.f32, idx, idx.length, rowLen, gx, xShape[0]);
+  const t = new Tensor(gx, xShape, 'float32');
+  return record('indexSelectBackward', t, [g], (gg) => [indexSelect(gg, index)]);
 }

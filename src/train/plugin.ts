@@ -21,7 +21,8 @@ export interface Batch {
 
 export interface TrainContext {
   model: Module;
-  optimizer: Optimizer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  optimizer: Optimizer<any>;
   /** Current epoch, 0-based. */
   epoch: number;
   /** Optimizer steps taken so far in the whole run (0 before the first). */

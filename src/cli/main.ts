@@ -6,6 +6,11 @@
 import { Command, CommanderError } from 'commander';
 import { SparsetrainError } from '../errors';
 import { registerBench } from './commands/bench';
+import { registerTrain } from './commands/train';
+import { registerEval } from './commands/eval';
+import { registerModels } from './commands/models';
+import { registerDatasets } from './commands/datasets';
+import { registerStart } from './commands/start';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -13,8 +18,16 @@ export function buildProgram(): Command {
     .name('sparsetrain')
     .description('Train neural networks with sparsity, fast on an ordinary CPU.')
     .option('--debug', 'print stack traces on errors')
-    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      // Commander's own errors (unknown option, missing value) as one line.
+      outputError: (str, write) => write(`sparsetrain: ${str.replace(/^error: /, '').trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' ')} (see --help)\n`),
+    })
     .exitOverride();
+  registerTrain(program);
+  registerEval(program);
+  registerModels(program);
+  registerDatasets(program);
+  registerStart(program);
   registerBench(program);
   return program;
 }

@@ -32,6 +32,14 @@ export interface TrainContext {
   /** Batches per epoch. */
   batchesPerEpoch: number;
   totalEpochs: number;
+  /**
+   * True when this run continues a checkpoint (--resume). Plug-in states are
+   * loaded before onTrainStart, and the model's weights, the optimizer and the
+   * generators are restored after it, so onTrainStart can rebuild what a
+   * plug-in adds to the model (e.g. weight_orig / weight_mask). Optional field
+   * added by the trainer; absent means false.
+   */
+  resumed?: boolean;
   /** The current batch (during step hooks). */
   batch?: Batch;
   /** The loss of the current batch (afterBackward, afterStep). */

@@ -58,7 +58,7 @@ export function registerDatasets(program: Command): void {
       for (const r of rows) {
         process.stdout.write(
           `${r.name}  ${r.present ? 'present' : 'not present'}  (${r.location})\n` +
-            `  ${r.description}; ${r.numClasses} classes, ${r.inputShape.join('x')}, train ${r.trainSize.toLocaleString('en-US')} / test ${r.testSize.toLocaleString('en-US')}\n` +
+            `  ${r.description}; input ${r.inputShape.join('x')}, train ${r.trainSize.toLocaleString('en-US')} / test ${r.testSize.toLocaleString('en-US')}\n` +
             `  normalisation mean [${r.normalization.mean.join(', ')}] std [${r.normalization.std.join(', ')}]\n` +
             `  source: ${r.source}\n`,
         );

@@ -35,6 +35,24 @@ function choice(flag: string, options: readonly string[]): (v: string) => string
   };
 }
 
+/** A number > 0 (learning rates). */
+function positive(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new SparsetrainError('ERR_ARGUMENT', `${flag}: expected a number > 0, got '${v}'`);
+    return n;
+  };
+}
+
+/** A number >= 0. */
+function nonNegative(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new SparsetrainError('ERR_ARGUMENT', `${flag}: expected a number >= 0, got '${v}'`);
+    return n;
+  };
+}
+
 /** Quotes an argument for a shell command line when it needs it. */
 export function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -57,17 +75,17 @@ export function addTrainOptions(cmd: Command): Command {
     .option('-b, --batch-size <n>', 'mini-batch size (default 64)', intOption('--batch-size', 1, 65536))
     .option('--eval-batch-size <n>', 'batch size of evaluation (default 500)', intOption('--eval-batch-size', 1, 65536))
     .option('--optimizer <name>', `${OPTIMIZERS.join(' | ')} (default sgd)`, choice('--optimizer', OPTIMIZERS))
-    .option('--lr <x>', 'initial learning rate (default: sgd 0.01, adam/adamw 0.001)', floatOption('--lr', 0))
+    .option('--lr <x>', 'initial learning rate (default: sgd 0.01, adam/adamw 0.001)', positive('--lr'))
     .option('--momentum <x>', 'SGD momentum (default 0.9)', floatOption('--momentum', 0, 1))
     .option('--nesterov', 'Nesterov momentum (SGD)')
-    .option('--weight-decay <x>', 'weight decay (default: sgd 5e-4, adam 0, adamw 0.01)', floatOption('--weight-decay', 0))
+    .option('--weight-decay <x>', 'weight decay (default: sgd 5e-4, adam 0, adamw 0.01)', nonNegative('--weight-decay'))
     .option('--betas <b1,b2>', 'Adam betas (default 0.9,0.999)', listOption('--betas', 0, false))
-    .option('--eps <x>', 'Adam epsilon (default 1e-8)', floatOption('--eps', 0))
+    .option('--eps <x>', 'Adam epsilon (default 1e-8)', positive('--eps'))
     .option('--lr-schedule <kind>', `${LR_SCHEDULES.join(' | ')} (default constant)`, choice('--lr-schedule', LR_SCHEDULES))
     .option('--step-size <n>', 'step: epochs between decays (default 30)', intOption('--step-size', 1))
-    .option('--gamma <x>', 'step, multistep, exponential: decay factor (default 0.1)', floatOption('--gamma', 0))
+    .option('--gamma <x>', 'step, multistep, exponential: decay factor (default 0.1)', positive('--gamma'))
     .option('--milestones <e1,e2,...>', 'multistep: epochs at which the lr is multiplied by gamma', listOption('--milestones', 1, true))
-    .option('--eta-min <x>', 'cosine: final learning rate (default 0)', floatOption('--eta-min', 0))
+    .option('--eta-min <x>', 'cosine: final learning rate (default 0)', nonNegative('--eta-min'))
     .option('--lr-table <spec>', 'table: "epoch:lr,..." e.g. "0:0.1,30:0.01" (implies --lr-schedule table)')
     .option('--seed <n>', 'seed of everything random (default 0)', intOption('--seed', 0))
     .option('--validate-set <n>', 'hold out the last N training examples for validation (best epoch: model-best.safetensors)', intOption('--validate-set', 1))
@@ -79,7 +97,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--init <file>', 'initial weights: a safetensors file with PyTorch key names (e.g. a run\'s model.safetensors)')
     .option('--act <name>', 'smallcnn: relu | tanh', choice('--act', ['relu', 'tanh']))
     .option('--batch-norm', 'smallcnn: BatchNorm after each convolution')
-    .option('--width <x>', 'vgg: channel multiplier', floatOption('--width', 0))
+    .option('--width <x>', 'vgg: channel multiplier', positive('--width'))
     .option('--name <name>', 'run name: runs/<name>/ (default model-dataset-YYYYmmdd-HHMMSS)')
     .option('--runs-dir <dir>', 'where runs go (default ./runs)')
     .option('--threads <n>', 'kernel threads (default: SPARSETRAIN_THREADS or the core count)', intOption('--threads', 1, 1024))

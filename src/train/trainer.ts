@@ -427,7 +427,7 @@ export class Trainer {
         const lv = loss.item();
         if (!Number.isFinite(lv)) {
           status = 'diverged';
-          message = `the training loss became ${lv} at epoch ${e + 1}, batch ${pr.batch + 1} (step ${pr.step + 1}); the run stopped and ${run.dir} keeps the last good checkpoint (epoch ${pr.history.length}); try a lower --lr`;
+          message = `the training loss became ${lv} at epoch ${e + 1}, batch ${pr.batch + 1} (step ${pr.step + 1}); the run stopped and ${run.dir} keeps the last good checkpoint (after ${pr.history.length} epoch${pr.history.length === 1 ? '' : 's'}); try a lower --lr`;
           break epochs;
         }
         loss.backward();
@@ -477,7 +477,7 @@ export class Trainer {
       const badParam = allFinite(model);
       if (!Number.isFinite(ev.loss) || badParam !== null) {
         status = 'diverged';
-        message = `${badParam !== null ? `parameter ${badParam} became non-finite` : `the ${evalName} loss became ${ev.loss}`} at the end of epoch ${e + 1}; the run stopped and ${run.dir} keeps the last good checkpoint (epoch ${pr.history.length}); try a lower --lr`;
+        message = `${badParam !== null ? `parameter ${badParam} became non-finite` : `the ${evalName} loss became ${ev.loss}`} at the end of epoch ${e + 1}; the run stopped and ${run.dir} keeps the last good checkpoint (after ${pr.history.length} epoch${pr.history.length === 1 ? '' : 's'}); try a lower --lr`;
         break;
       }
       lastEval = ev;

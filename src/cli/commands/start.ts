@@ -47,7 +47,7 @@ export function registerStart(program: Command): void {
     const argv = process.argv.slice(2).map(shellQuote).join(' ');
     const r = await runTraining(config, `sparsetrain ${argv}`, o.resume as string | undefined, { plugins: startPlugins(), quiet: !!o.quiet, json: !!o.json });
     if (!quiet && r.status !== 'diverged') {
-      process.stdout.write(`next: sparsetrain eval ${r.runDir}   |   sparsetrain train --help   |   /usr/bin/python3 scripts/check_run.py ${r.runDir}\n`);
+      process.stdout.write(`next: npx sparsetrain eval ${r.runDir}   |   npx sparsetrain train --help   |   /usr/bin/python3 scripts/check_run.py ${r.runDir}\n`);
     }
   });
 }

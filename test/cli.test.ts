@@ -139,8 +139,20 @@ test('a diverging run exits 1 with one line and keeps its checkpoint', async () 
   assert.ok(fs.existsSync(path.join(TMP, 'nan', 'checkpoint.safetensors')));
 });
 
-test('models and datasets list what exists', async () => {
-  const [m, d] = await Promise.all([cli(['models']), cli(['datasets', '--json'])]);
+test('models and datasets list what exists; start runs the embedded job with flags overriding it', async () => {
+  const [m, d, st] = await Promise.all([
+    cli(['models']),
+    cli(['datasets', '--json']),
+    cli(['start', '--dataset', 'synthetic', '--epochs', '1', '--limit-train', '256', '--limit-test', '64', '--name', 'start']),
+  ]);
+  assert.equal(st.code, 0, st.stderr);
+  assert.match(st.stdout, /^test accuracy \d+\.\d\d% \(loss/m);
+  assert.match(st.stdout, /^run: runs\/start /m);
+  const yaml = fs.readFileSync(path.join(TMP, 'runs', 'start', 'config.yaml'), 'utf8');
+  assert.match(yaml, /^model: lenet300$/m);
+  assert.match(yaml, /^lr-schedule: cosine$/m);
+  assert.match(yaml, /^batch-size: 128$/m);
+  assert.match(yaml, /^epochs: 1$/m);
   assert.equal(m.code, 0, m.stderr);
   assert.match(m.stdout, /^lenet300\s+266,610\s+1x28x28\s+LeNet-300-100/m);
   assert.match(m.stdout, /^lenet5\s+431,080\s+1x28x28/m);

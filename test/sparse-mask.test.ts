@@ -33,8 +33,8 @@ test('prune: weight_orig is the same tensor, weight_mask a buffer, weight = orig
   const buf = prune(lin, 'weight', m);
   assert.equal(lin.getParameter('weight_orig'), w);
   assert.equal(lin.getBuffer('weight_mask'), buf);
-  assert.deepEqual([...lin.stateDict().keys()], ['bias', 'weight_orig', 'weight_mask']);
-  assert.deepEqual(lin.namedParameters().map(([k]) => k), ['bias', 'weight_orig']);
+  assert.deepEqual([...lin.stateDict().keys()], ['weight_orig', 'bias', 'weight_mask']);
+  assert.deepEqual(lin.namedParameters().map(([k]) => k), ['weight_orig', 'bias']);
   assert.ok(isPruned(lin, 'weight'));
   assert.ok(!isPruned(lin, 'bias'));
   assert.equal(getOrig(lin, 'weight'), w);
@@ -82,7 +82,7 @@ test('prune twice: masks multiply (acts only on still-unpruned entries)', () => 
   const again = prune(lin, 'weight', [1, 0, 0, 1, 1, 1, 1, 0]);
   assert.equal(again, buf, 'the same buffer is updated in place');
   assert.deepEqual([...buf.data], [0, 0, 0, 1, 1, 1, 1, 0]);
-  assert.deepEqual([...lin.stateDict().keys()], ['bias', 'weight_orig', 'weight_mask']);
+  assert.deepEqual([...lin.stateDict().keys()], ['weight_orig', 'bias', 'weight_mask']);
   const w = getOrig(lin, 'weight').data as Float32Array;
   assert.deepEqual([...(lin.weight.data as Float32Array)], Array.from(w, (v, i) => v * (buf.data as Float32Array)[i]));
 });
@@ -115,10 +115,13 @@ test('remove: a plain parameter again, same tensor, orig * mask, original key or
 test('model-level: dotted names, state-dict keys as torch, effectiveStateDict loads into an unpruned model', () => {
   const model = buildModel('lenet300', { generator: new Generator(7) });
   const keys = [...model.stateDict().keys()];
+  const params = model.parameters();
   prune(model, 'fc1.weight', maskEvery(300 * 784, 2));
   prune(model.getSubmodule('fc3'), 'weight', maskEvery(1000, 3));
   const sdKeys = [...model.stateDict().keys()];
-  assert.deepEqual(sdKeys, ['fc1.bias', 'fc1.weight_orig', 'fc1.weight_mask', 'fc2.weight', 'fc2.bias', 'fc3.bias', 'fc3.weight_orig', 'fc3.weight_mask']);
+  assert.deepEqual(sdKeys, ['fc1.weight_orig', 'fc1.bias', 'fc1.weight_mask', 'fc2.weight', 'fc2.bias', 'fc3.weight_orig', 'fc3.bias', 'fc3.weight_mask']);
+  // The same parameter objects in the same order (optimizer state dicts are positional).
+  assert.deepEqual(model.parameters(), params);
   assert.equal(model.getParameter('fc1.weight_orig').name, 'fc1.weight_orig');
   assert.equal(model.getBuffer('fc1.weight_mask').name, 'fc1.weight_mask');
   assert.deepEqual(prunedParameters(model).map((p) => p.key), ['fc1.weight', 'fc3.weight']);

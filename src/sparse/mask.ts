@@ -9,9 +9,14 @@
  *     orig * mask, recomputed by a forward pre-hook before every forward, so
  *     gradients reach `weight_orig` through the mask (zero where it is 0).
  * The state dict then has torch's keys `<prefix>.weight_orig` and
- * `<prefix>.weight_mask` (in torch's order: weight_orig after the remaining
- * parameters, weight_mask after the other buffers). effectiveStateDict()
- * folds them back into `<prefix>.weight` = orig * mask for export.
+ * `<prefix>.weight_mask`. Unlike torch, which appends weight_orig after the
+ * module's other parameters, weight_orig keeps the position of weight, so
+ * model.parameters() has the same order before and after pruning and an
+ * optimizer's positional state dict loads into a model pruned later or
+ * earlier (resume); weight_mask comes after the module's other buffers, as
+ * torch. Loading by key (torch's load_state_dict, loadStateDict) does not
+ * depend on the order. effectiveStateDict() folds the pair back into
+ * `<prefix>.weight` = orig * mask for export.
  *
  * A second prune of the same parameter multiplies the masks: it can only
  * remove more entries (torch's PruningContainer). Amount-based selection (a
@@ -55,8 +60,6 @@ interface ModuleTables {
 
 interface PruneRecord {
   hook: HookHandle;
-  /** Parameter names of the module before the first prune, to restore the order on remove(). */
-  paramOrder: string[];
 }
 
 const records = new WeakMap<AnyModule, Map<string, PruneRecord>>();
@@ -98,6 +101,17 @@ function resolve(op: string, module: AnyModule, name: string): { owner: AnyModul
     throw err(op, `${module.constructor.name} has no submodule "${path}" (from "${name}")`);
   }
   return { owner, local: name.slice(i + 1), prefix: path ? `${path}.` : '' };
+}
+
+/** Reorders a table so that newKey (just appended) sits where oldKey was in `order`. */
+function renameInPlace(table: Map<string, Tensor | null>, newKey: string, oldKey: string, order: string[]): void {
+  const entries = new Map(table);
+  table.clear();
+  for (const k of order) {
+    const key = k === oldKey ? newKey : k;
+    if (entries.has(key)) table.set(key, entries.get(key)!);
+  }
+  for (const [k, v] of entries) if (!table.has(k)) table.set(k, v);
 }
 
 function recordOf(owner: AnyModule, local: string): PruneRecord | undefined {
@@ -165,16 +179,16 @@ export function prune(module: AnyModule, name: string, mask: MaskInput): Tensor 
     throw err(op, `"${name}" of ${owner.constructor.name} is ${what}`);
   }
   const m = maskValues(op, `parameter "${name}"`, param, mask);
+  const paramsBefore = [...t._parameters.keys()];
   for (const suffix of ['_orig', '_mask']) {
     if (t._parameters.has(local + suffix) || t._buffers.has(local + suffix) || (local + suffix) in owner) {
       throw err(op, `${owner.constructor.name} already has an attribute "${local + suffix}"`);
     }
   }
-  const paramOrder = [...t._parameters.keys()];
-  // torch: the parameter moves to "<name>_orig" (registered last), the mask is a new buffer.
   const path = pathOf(param.name, local);
   t._parameters.delete(local);
   owner.registerParameter(`${local}_orig`, param);
+  renameInPlace(t._parameters, `${local}_orig`, local, paramsBefore);
   param.name = `${path}${local}_orig`;
   const maskT = new Tensor(m, param.shape, 'float32');
   owner.registerBuffer(`${local}_mask`, maskT);
@@ -188,15 +202,15 @@ export function prune(module: AnyModule, name: string, mask: MaskInput): Tensor 
     map = new Map();
     records.set(owner, map);
   }
-  map.set(local, { hook, paramOrder });
+  map.set(local, { hook });
   return maskT;
 }
 
 /**
  * Makes the pruning of `name` permanent (torch's prune.remove): the parameter
  * becomes a plain parameter again holding orig * mask, in place (the same
- * tensor object, so optimizers keep it), back at its original position among
- * the module's parameters; the mask buffer and the hook are gone.
+ * tensor object, so optimizers keep it), at the same position among the
+ * module's parameters; the mask buffer and the hook are gone.
  */
 export function remove(module: AnyModule, name: string): void {
   const op = 'remove';
@@ -212,16 +226,13 @@ export function remove(module: AnyModule, name: string): void {
   for (let i = 0; i < o.length; i++) o[i] = o[i] * m[i] + 0; // + 0: no -0 left behind
   rec.hook.remove();
   records.get(owner)!.delete(local);
+  const before = [...t._parameters.keys()];
   t._parameters.delete(`${local}_orig`);
   t._buffers.delete(`${local}_mask`);
   for (const k of [`${local}_orig`, `${local}_mask`, local]) delete (owner as unknown as Record<string, unknown>)[k];
   owner.registerParameter(local, orig);
+  renameInPlace(t._parameters, local, `${local}_orig`, before);
   orig.name = path + local;
-  // Restore the original parameter order (torch appends instead; the keys are the same either way).
-  const entries = new Map(t._parameters);
-  const order = [...rec.paramOrder.filter((k) => entries.has(k)), ...[...entries.keys()].filter((k) => !rec.paramOrder.includes(k))];
-  t._parameters.clear();
-  for (const k of order) t._parameters.set(k, entries.get(k)!);
 }
 
 /** Whether `name` (dotted from module) is pruned. */

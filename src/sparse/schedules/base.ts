@@ -172,6 +172,9 @@ export abstract class PruningSchedule implements TrainPlugin {
 
   onTrainStart(ctx: TrainContext): void {
     if (this.opts.syncOptimizer ?? true) applyMasksToOptimizer(ctx.model, ctx.optimizer);
+    const last = this.unit === 'epoch' ? ctx.totalEpochs : ctx.totalEpochs * ctx.batchesPerEpoch;
+    const late = this.events.slice(this.fired).filter((e) => e.at > last).map((e) => e.at);
+    if (late.length) ctx.log(`${this.name}: warning: ${late.length} pruning event(s) at ${this.unit} ${late.join(', ')} come after the run's last ${this.unit} (${last}) and will not fire`);
   }
 
   onEpochStart(ctx: TrainContext): void {

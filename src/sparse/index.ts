@@ -17,5 +17,7 @@ export * from './scores';
 export { pruneModel } from './pruner';
 export type { PruneModelOptions, PruneModelResult } from './pruner';
 export * from './schedules';
+export { snapshotPruning, restorePruning, withPruningUndone } from './trial';
+export type { PruningSnapshot } from './trial';
 export { sparsityReport, sparsityMetrics, formatSparsityReport } from './report';
 export type { SparsityReport, LayerSparsity, Counts } from './report';

@@ -17,3 +17,4 @@ export type { BuildOptions, ModelInfo } from './models';
 export * as models from './models';
 export * from './data';
 export * from './optim';
+export * as sparse from './sparse';

@@ -17,3 +17,7 @@ export type { BuildOptions, ModelInfo } from './models';
 export * as models from './models';
 export * from './data';
 export * from './optim';
+export * as units from './sparse/units';
+export {
+  buildUnitGraph, scoreUnits, selectUnits, pruneUnits, shrinkModel, loadShrunkStateDict, removeSparseUnits, UnitPruningPlugin, unitPruningPlugin,
+} from './sparse/units';

@@ -9,9 +9,13 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { Tensor, Module, Generator, buildModel, inputShape, randn, rand, noGrad, BatchNorm2d, units as U } from '../src';
+import { Tensor, Module, Generator, buildModel, inputShape, randn, rand, noGrad, BatchNorm2d, units as U, setThreads } from '../src';
 import type { UnitSite } from '../src/sparse/units';
 import { assertClose } from './util';
+
+// Single-threaded: these tests run many small forwards, where OpenMP threads on a busy
+// shared machine cost more than they save (results do not depend on the thread count).
+setThreads(1);
 
 type AnyModule = Module<any[], any>;
 

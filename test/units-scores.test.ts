@@ -9,10 +9,14 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   Tensor, Module, Linear, Conv2d, Generator, randn, randint, crossEntropy, maxPool2d, relu, tanh, flatten, noGrad, enableGrad,
-  units as U,
+  units as U, setThreads,
 } from '../src';
 import type { Batch } from '../src/train/plugin';
 import { assertClose } from './util';
+
+// Single-threaded: these tests run many small forwards, where OpenMP threads on a busy
+// shared machine cost more than they save (results do not depend on the thread count).
+setThreads(1);
 
 class MLP extends Module {
   declare fc1: Linear;

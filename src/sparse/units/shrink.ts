@@ -120,29 +120,31 @@ export interface ShrinkResult {
 export function shrinkModel(model: AnyModule, graph: UnitGraph): ShrinkResult {
   const parametersBefore = model.numParameters();
   const groups: ShrinkResult['groups'] = [];
-  // Plan everything first, against the unshrunk model.
+  // Plan and check everything first, against the unshrunk model. What a masked
+  // unit feeds its consumers (chain(0)) does not change when other groups shrink.
   const plans = prunableGroups(graph).map((g) => {
     const mask = getUnitMask(model.getSubmodule(g.maskAt));
     const removed = mask ? [...mask.keys()].filter((i) => mask[i] === 0) : [];
-    return { g, mask, removed };
+    return { g, mask, removed, feed0: [] as Float64Array[] };
   }).filter((p) => p.mask);
-  for (const { g, removed } of plans) {
+  for (const plan of plans) {
+    const { g, removed } = plan;
     if (!removed.length) continue;
     if (removed.length === g.size) throw new SparsetrainError('ERR_ARGUMENT', `shrinkModel: every unit of ${g.name} is masked; the layer cannot be removed`);
-    const feed0 = feedConstants(model, graph, g, 'mask', new Float64Array(g.size));
+    plan.feed0 = feedConstants(model, graph, g, 'mask', new Float64Array(g.size));
     for (const u of removed) {
       g.consumers.forEach((c, l) => {
-        const problem = foldProblem(model, c, feed0[l][u]);
-        if (problem) throw new SparsetrainError('ERR_ARGUMENT', `shrinkModel: a masked unit ${u} of ${g.name} still feeds ${feed0[l][u]}: ${problem}`);
+        const problem = foldProblem(model, c, plan.feed0[l][u]);
+        if (problem) throw new SparsetrainError('ERR_ARGUMENT', `shrinkModel: a masked unit ${u} of ${g.name} still feeds ${plan.feed0[l][u]}: ${problem}`);
       });
     }
   }
-  for (const { g, removed } of plans) {
+  for (const { g, removed, feed0 } of plans) {
     if (removed.length) {
-      const feed0 = feedConstants(model, graph, g, 'mask', new Float64Array(g.size));
       for (const u of removed) g.consumers.forEach((c, l) => foldIntoConsumer(model, c, u, feed0[l][u]));
       const before = g.size;
-      const keep = [...Array(g.size).keys()].filter((i) => !removed.includes(i));
+      const gone = new Set(removed);
+      const keep = [...Array(g.size).keys()].filter((i) => !gone.has(i));
       keepUnits(model, g, keep);
       groups.push({ name: g.name, before, after: keep.length });
     }

@@ -264,6 +264,15 @@ test('composition with weight masks: scores and folds read weight_orig * weight_
   assert.deepEqual(sd.get('conv2.weight_orig')!.shape, [14, 7, 5, 5]);
   assert.deepEqual(sd.get('conv2.weight_mask')!.shape, [14, 7, 5, 5]);
   assert.ok(!sd.has('fc1.weight'));
+  // Reload into a fresh model: resize from weight_orig's shape, reparametrise (as the weight-mask loader does), load.
+  const fresh = buildModel('smallcnn', { generator: new Generator(52) });
+  const resized = U.resizeToStateDict(fresh, U.buildUnitGraph(fresh, [1, 28, 28]), sd);
+  assert.deepEqual(resized, [{ name: 'conv1', before: 8, after: 7 }, { name: 'conv2', before: 16, after: 14 }]);
+  reparametrise(fresh.getSubmodule('conv2'), new Float32Array(14 * 7 * 25).fill(1));
+  reparametrise(fresh.getSubmodule('fc1'), new Float32Array(64 * 14 * 16).fill(1));
+  fresh.loadStateDict(sd);
+  fresh.eval();
+  assertClose(forward(fresh, x), masked, { rtol: 1e-5, atol: 1e-5, msg: 'reloaded weight-masked checkpoint' });
 });
 
 test('shrink errors: every unit of a layer masked', () => {

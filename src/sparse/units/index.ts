@@ -17,7 +17,7 @@ export { scoreUnits, mrpScores, normScores, randomScores, selectUnits, forEachOu
 export type { UnitScorer, UnitScoreOptions, SelectOptions } from './scores';
 export { pruneUnits, feedConstants, foldIntoConsumer, foldProblem } from './replace';
 export type { PruneUnitsOptions, PruneUnitsResult } from './replace';
-export { shrinkModel, shrunkParameterCount, keepUnits, selectAlong, loadShrunkStateDict } from './shrink';
+export { shrinkModel, shrunkParameterCount, keepUnits, selectAlong, loadShrunkStateDict, resizeToStateDict } from './shrink';
 export type { ShrinkResult } from './shrink';
 export { removeSparseUnits, nonZeroFractions } from './cleanup';
 export type { CleanupOptions, CleanupResult, CleanupUnit } from './cleanup';

@@ -182,24 +182,42 @@ export function shrunkParameterCount(model: AnyModule, graph: UnitGraph): number
 
 /**
  * Resizes a (fresh, full-width) model to the unit counts of a shrunk state
- * dict — read from the producers' weight shapes — and loads it. This is how a
- * checkpoint written after shrinkModel is loaded: build the zoo model, build
- * its graph, then loadShrunkStateDict.
+ * dict, read from the producers' weight shapes (`<producer>.weight`, or
+ * `<producer>.weight_orig` for a weight-masked checkpoint); units 0..n-1 are
+ * kept, their values are to be overwritten by loading. Returns the groups
+ * resized. For a checkpoint with weight_orig / weight_mask keys, call this,
+ * then the weight-mask loader (src/sparse/mask.ts loadPrunedStateDict).
  */
-export function loadShrunkStateDict(model: AnyModule, graph: UnitGraph, state: StateDictInput, opts: { strict?: boolean } = {}): LoadStateDictResult {
+export function resizeToStateDict(model: AnyModule, graph: UnitGraph, state: StateDictInput): { name: string; before: number; after: number }[] {
   const src = state instanceof Map ? state : new Map(Object.entries(state));
+  const plans: [UnitGroup, number][] = [];
   for (const g of prunableGroups(graph)) {
     const v: StateDictValue | undefined = src.get(`${g.producer}.weight`) ?? src.get(`${g.producer}.weight_orig`);
     if (!v) continue;
     const n = v.shape[0];
     if (!(Number.isInteger(n) && n >= 1 && n <= g.size)) {
-      throw new SparsetrainError('ERR_ARGUMENT', `loadShrunkStateDict: ${g.producer}.weight has ${n} units; the model has ${g.size}`);
+      throw new SparsetrainError('ERR_ARGUMENT', `resizeToStateDict: ${g.producer}.weight has ${n} units; the model has ${g.size}`);
     }
-    if (n < g.size) {
-      removeUnitMask(model.getSubmodule(g.maskAt));
-      keepUnits(model, g, [...Array(n).keys()]);
-    }
+    if (n < g.size) plans.push([g, n]);
   }
+  const out = plans.map(([g, n]) => {
+    const before = g.size;
+    removeUnitMask(model.getSubmodule(g.maskAt));
+    keepUnits(model, g, [...Array(n).keys()]);
+    return { name: g.name, before, after: n };
+  });
   refreshSizes(model, graph);
+  return out;
+}
+
+/**
+ * Loads a state dict written after shrinkModel into a (fresh, full-width)
+ * model of the same layout: resizeToStateDict, then model.loadStateDict.
+ * This is how a shrunk checkpoint is loaded: build the zoo model, build its
+ * graph, then loadShrunkStateDict.
+ */
+export function loadShrunkStateDict(model: AnyModule, graph: UnitGraph, state: StateDictInput, opts: { strict?: boolean } = {}): LoadStateDictResult {
+  const src = state instanceof Map ? state : new Map(Object.entries(state));
+  resizeToStateDict(model, graph, src);
   return model.loadStateDict(src, opts);
 }

@@ -28,7 +28,13 @@
  * per example as in MRP (eq. 3.1). It is computed in one forward and backward
  * pass: per example we keep S1 = sum_p h g and S2 = sum_p g, and at the end
  * MRS_i = 1/N sum_k |S1_ki - mean_i S2_ki|. The thesis sums over examples; we
- * average (a loss change per example; the ranking is the same).
+ * average (a loss change per example; the ranking is the same). (The thesis'
+ * pytorchpruner code instead sums |(h - mean) g| per element over a batch,
+ * with the gradient of the batch-mean loss: an upper bound of the same first
+ * order term; we follow the thesis' definition, eq. 3.3.)
+ *
+ * BatchNorm models scored during training: means and MRS come from eval mode
+ * (running statistics), which is also what bias propagation folds (replace.ts).
  */
 import { Tensor } from '../../tensor/tensor';
 import { grad } from '../../autograd/engine';

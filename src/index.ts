@@ -17,3 +17,8 @@ export type { BuildOptions, ModelInfo } from './models';
 export * as models from './models';
 export * from './data';
 export * from './optim';
+export * as sparse from './sparse';
+export * as units from './sparse/units';
+export {
+  buildUnitGraph, scoreUnits, selectUnits, pruneUnits, shrinkModel, loadShrunkStateDict, removeSparseUnits, UnitPruningPlugin, unitPruningPlugin,
+} from './sparse/units';

@@ -71,7 +71,7 @@ test('effective weights fold <k>_orig * <k>_mask into <k>; model.safetensors loa
   assert.deepEqual([...w.keys()].sort(), ['fc.bias', 'fc.weight']);
   assert.deepEqual([...(w.get('fc.weight')!.data as Float32Array)], [1, 0, 0, 4]);
 
-  // A file that still has _orig/_mask loads into a model with the plain key.
+  // A file that still has _orig/_mask (torch.nn.utils.prune's state dict) prunes the plain model with its mask.
   const raw = path.join(TMP, 'raw.safetensors');
   const sd = new Map<string, SafeTensor>();
   for (const [k, t] of net.stateDict()) sd.set(k, { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.data) });
@@ -88,8 +88,16 @@ test('effective weights fold <k>_orig * <k>_mask into <k>; model.safetensors loa
     forward(x: Tensor) { return x; }
   }
   const plain = new Plain();
-  loadModelWeights(raw, plain, 'plain');
-  assert.deepEqual([...plain.stateDict().get('fc.weight')!.data], [1, 0, 0, 4]);
+  const weight = plain.fc.getParameter('weight');
+  assert.deepEqual(loadModelWeights(raw, plain, 'plain'), ['fc.weight']);
+  assert.deepEqual([...plain.stateDict().keys()].sort(), ['fc.bias', 'fc.weight_mask', 'fc.weight_orig']);
+  assert.equal(plain.getParameter('fc.weight_orig'), weight, 'the trained tensor keeps its identity');
+  assert.deepEqual([...plain.stateDict().get('fc.weight_orig')!.data], [1, -2, 3, 4]);
+  assert.deepEqual([...effectiveStateDict(plain).get('fc.weight')!.data], [1, 0, 0, 4]);
+  // A mask of the wrong shape is named.
+  sd.set('fc.weight_mask', { dtype: 'F32', shape: [4], data: Float32Array.of(1, 0, 0, 1) });
+  writeSafetensors(raw, sd);
+  assert.throws(() => loadModelWeights(raw, new Plain(), 'plain'), /key fc.weight_mask has shape \[4\] in the file but \[2,2\] in plain/);
 });
 
 test('BatchNorm num_batches_tracked is written as I64, weights as F32', () => {

@@ -34,26 +34,21 @@ function loadSGD(): SGDCtor | null {
 const SGD = loadSGD();
 
 /**
- * Tolerances. lenet300 and lenet5 match the fixture to ~2e-7 at every step.
- * resnet20's fixture drifts: PyTorch's float32 run that wrote it (mkldnn off,
- * generic kernels) is off its own float64 result by 5e-7, 7e-5 and 3e-3 in the
- * logits of steps 0, 1, 2 and by up to 1.1e-3 in the final weights (measured
- * with /usr/bin/python3 and torch 1.13 on the fixture's init, x and labels),
- * while sparsetrain stays within 4e-7 of that float64 run. So resnet20 is held
- * tight at step 0 and to about twice PyTorch's own float32 error afterwards.
+ * The issue's bar: relative error at most 1e-4 against PyTorch, for the loss and
+ * logits of every step (elementwise; atol covers values near zero) and for every
+ * state-dict tensor after the third step (||ours - torch|| / ||torch||). The
+ * fixtures are PyTorch's float64 trajectory from the float32 initialisation, on a
+ * draw where PyTorch's own float32 run stays within 1e-5 of it (see
+ * scripts/make_fixtures.py), so the bound measures the engine, not rounding.
  */
-const TOL: Record<string, { logits: number[]; loss: number; final: number }> = {
-  lenet300: { logits: [1e-5, 1e-5, 1e-5], loss: 1e-5, final: 1e-5 },
-  lenet5: { logits: [1e-5, 1e-5, 1e-5], loss: 1e-5, final: 1e-5 },
-  resnet20: { logits: [1e-5, 2e-4, 6e-3], loss: 1e-3, final: 2.5e-3 },
-};
+const RTOL = 1e-4;
+const ATOL = 1e-6;
 
 for (const name of ['lenet300', 'lenet5', 'resnet20']) {
   test(`e2e ${name}: 3 SGD steps match PyTorch`, { skip: SGD ? false : 'src/optim/sgd.ts is not in this tree yet' }, () => {
     const fx = loadFixture('e2e', name);
     const hyper = fx.config.hyper;
-    const tol = TOL[name];
-    const model = buildModel(name);
+        const model = buildModel(name);
     model.loadStateDict(new Map(fx.keys('init.').map((k) => [k, fx.get(`init.${k}`)])));
     model.train();
     const opt = new SGD!(model.parameters(), { lr: hyper.lr, momentum: hyper.momentum, weightDecay: hyper.weight_decay });
@@ -63,9 +58,9 @@ for (const name of ['lenet300', 'lenet5', 'resnet20']) {
     for (let s = 0; s < 3; s++) {
       opt.zeroGrad();
       const logits = model.call(x);
-      assertClose(logits.toArray(), fx.f32(`logits.${s}`), { rtol: 0, atol: tol.logits[s], msg: `${name} logits at step ${s}` });
+      assertClose(logits.toArray(), fx.f32(`logits.${s}`), { rtol: RTOL, atol: ATOL, msg: `${name} logits at step ${s}` });
       const loss = crossEntropy(logits, labels);
-      assertClose([loss.item()], [losses[s]], { rtol: tol.loss, atol: 0, msg: `${name} loss at step ${s}` });
+      assertClose([loss.item()], [losses[s]], { rtol: RTOL, atol: 0, msg: `${name} loss at step ${s}` });
       loss.backward();
       opt.step();
     }
@@ -78,7 +73,16 @@ for (const name of ['lenet300', 'lenet5', 'resnet20']) {
         assert.equal(sd.get(k)!.item(), Number((want.data as BigInt64Array)[0]), k);
         continue;
       }
-      assertClose(sd.get(k)!.toArray(), fx.f32(`final.${k}`), { rtol: 0, atol: tol.final, msg: `${name} final ${k}` });
+      const got = sd.get(k)!.f32;
+      const exp = fx.f32(`final.${k}`);
+      let diff = 0;
+      let norm = 0;
+      for (let i = 0; i < exp.length; i++) {
+        diff += (got[i] - exp[i]) ** 2;
+        norm += exp[i] ** 2;
+      }
+      const rel = Math.sqrt(diff / Math.max(norm, 1e-30));
+      assert.ok(rel <= RTOL, `${name} final ${k}: relative error ${rel.toExponential(2)} > ${RTOL}`);
     }
   });
 }

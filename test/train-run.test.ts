@@ -8,10 +8,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Tensor } from '../src/tensor/tensor';
-import { Module } from '../src/nn/module';
-import { linear } from '../src/ops/linalg';
-import { mul } from '../src/ops/elementwise';
+import { backend } from '../src/backend';
+import { prune, isPruned, applyMasksToOptimizer } from '../src/sparse/mask';
 import { readSafetensors } from '../src/io/safetensors';
 import { loadCheckpoint } from '../src/io/checkpoint';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config';
@@ -140,22 +138,6 @@ test('--validate-set evaluates on held-out training examples and keeps the best 
   assert.equal(s.steps, 2 * 8);
 });
 
-/** fc1 as a pruned reparametrisation: weight_orig (trained, the old parameter) * weight_mask (buffer). */
-class MaskedLinear extends Module {
-  declare weight_orig: Tensor;
-  declare bias: Tensor;
-  declare weight_mask: Tensor;
-  constructor(weight: Tensor, bias: Tensor, mask: Tensor) {
-    super();
-    this.registerParameter('weight_orig', weight);
-    this.registerParameter('bias', bias);
-    this.registerBuffer('weight_mask', mask);
-  }
-  forward(x: Tensor): Tensor {
-    return linear(x, mul(this.weight_orig, this.weight_mask), this.bias);
-  }
-}
-
 /** Records every hook call; prunes half of fc1 (random mask from ctx.generator) at train start. */
 class Recorder implements TrainPlugin {
   readonly name = 'recorder';
@@ -166,14 +148,13 @@ class Recorder implements TrainPlugin {
   onTrainStart(ctx: TrainContext) {
     this.calls.push(`trainStart e${ctx.epoch} s${ctx.step}`);
     this.resumedFlags.push(ctx.resumed);
-    const m = ctx.model as unknown as { fc1: Module & { weight: Tensor; bias: Tensor } };
-    if (!(m.fc1 instanceof MaskedLinear)) {
-      const w = m.fc1.weight;
+    // A fresh run prunes half of fc1 at random; a resumed one gets fc1 pruned back from the checkpoint.
+    if (!ctx.resumed) {
+      const w = ctx.model.getParameter('fc1.weight');
       const u = new Float32Array(w.numel);
-      const { backend } = require('../src/backend');
       backend().rngUniform(ctx.generator.state, u, u.length, 0, 1);
-      const mask = new Tensor(Float32Array.from(u, (v) => (v < 0.5 ? 0 : 1)), w.shape, 'float32');
-      ctx.model.registerModule('fc1', new MaskedLinear(w, m.fc1.bias, mask));
+      prune(ctx.model, 'fc1.weight', Float32Array.from(u, (v) => (v < 0.5 ? 0 : 1)));
+      applyMasksToOptimizer(ctx.model, ctx.optimizer);
     }
   }
   onEpochStart(ctx: TrainContext) { this.calls.push(`epochStart e${ctx.epoch}`); }
@@ -184,8 +165,8 @@ class Recorder implements TrainPlugin {
   }
   afterBackward(ctx: TrainContext) {
     assert.ok(ctx.loss && Number.isFinite(ctx.loss.item()));
-    const fc1 = (ctx.model as unknown as { fc1: MaskedLinear }).fc1;
-    assert.ok(fc1.weight_orig.grad, 'gradients exist after backward');
+    assert.ok(isPruned(ctx.model, 'fc1.weight'));
+    assert.ok(ctx.model.getParameter('fc1.weight_orig').grad, 'gradients exist after backward');
     this.calls.push(`afterBackward s${ctx.step}`);
   }
   afterStep(ctx: TrainContext) {

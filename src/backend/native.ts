@@ -24,6 +24,12 @@ let loadError: Error | null = null;
 /** The addon, or null when it is not built or fails to load (loadError says why). */
 export function loadAddon(): NativeAddon | null {
   if (addon !== undefined) return addon;
+  // libgomp's idle workers spin ~10 ms after each parallel region by default; when
+  // another process holds a core, that starves the late thread and two-thread
+  // training ran 5x slower in our measurements (lenet5: 470 vs 2,700 samples/s under
+  // load). 10k spins keep workers hot between back-to-back kernels and yield soon
+  // after. Read by libgomp when the addon loads it; a user's own setting wins.
+  if (process.env.GOMP_SPINCOUNT === undefined) process.env.GOMP_SPINCOUNT = '10000';
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     addon = require(ADDON_PATH) as NativeAddon;

@@ -17,6 +17,7 @@ import { Tensor } from '../tensor/tensor';
 import { fmt, sameShape } from '../tensor/shape';
 import type { Module, CheckpointDType } from '../nn/module';
 import { readSafetensors, toFloat32, writeFileAtomic, writeSafetensors, type SafeTensor } from './safetensors';
+import { loadPrunedStateDict } from '../sparse/mask';
 
 /** Writes text to a temporary file in the same directory and renames it over `file`. */
 export function writeTextAtomic(file: string, text: string): void {
@@ -113,10 +114,12 @@ export function saveModelWeights(file: string, model: Module<any[], any>, metada
 /**
  * Loads a weights file (a run's model.safetensors, or a PyTorch state dict
  * saved as safetensors) into a model, all keys required. A file written from a
- * pruned model (`<k>_orig` + `<k>_mask`) loads into a plain model as the
- * folded `<k>`. `flag` names where the file came from in errors (e.g. --init).
+ * pruned model (`<k>_orig` + `<k>_mask`, as torch.nn.utils.prune saves it)
+ * prunes the model's `<k>` with that mask (sparse/mask.ts loadPrunedStateDict),
+ * so a pruned network stays pruned. `flag` names where the file came from in
+ * errors (e.g. --init). Returns the keys of the parameters it pruned.
  */
-export function loadModelWeights(file: string, model: Module<any[], any>, modelName: string, flag = '--init'): void {
+export function loadModelWeights(file: string, model: Module<any[], any>, modelName: string, flag = '--init'): string[] {
   if (!fs.existsSync(file)) throw new SparsetrainError('ERR_IO', `${flag} ${file}: file not found; expected a safetensors file of ${modelName} weights`);
   let tensors: Map<string, SafeTensor>;
   try {
@@ -125,36 +128,39 @@ export function loadModelWeights(file: string, model: Module<any[], any>, modelN
     const msg = (e as Error).message.replace(`safetensors ${file}: `, '');
     throw new SparsetrainError('ERR_IO', `${flag} ${file}: not a valid safetensors file (${msg})`);
   }
-  const own = model.stateDict();
-  const src = new Map<string, { shape: number[]; data: Float32Array | BigInt64Array | Int32Array }>();
-  for (const [k, t] of tensors) {
-    const base = k.endsWith('_orig') ? k.slice(0, -5) : null;
-    const mask = base !== null ? tensors.get(`${base}_mask`) : undefined;
-    if (base !== null && mask && !own.has(k) && own.has(base)) {
-      const a = toFloat32(t);
-      const m = toFloat32(mask);
-      const w = new Float32Array(a.length);
-      for (let i = 0; i < a.length; i++) w[i] = m[i] ? a[i] : 0;
-      src.set(base, { shape: t.shape, data: w });
-      continue;
+  // The model's keys as the file should have them: a pruned pair in the file replaces its plain key.
+  const own = new Map<string, readonly number[]>();
+  const pruned: string[] = [];
+  for (const [k, t] of model.stateDict()) {
+    if (!k.endsWith('_orig') && !k.endsWith('_mask') && tensors.has(`${k}_orig`) && tensors.has(`${k}_mask`) && !tensors.has(k)) {
+      own.set(`${k}_orig`, t.shape);
+      own.set(`${k}_mask`, t.shape);
+      pruned.push(k);
+    } else {
+      own.set(k, t.shape);
     }
-    if (k.endsWith('_mask') && !own.has(k) && tensors.has(`${k.slice(0, -5)}_orig`) && own.has(k.slice(0, -5))) continue;
-    src.set(k, { shape: t.shape, data: t.dtype === 'I64' ? (t.data as BigInt64Array) : t.dtype === 'I32' ? (t.data as Int32Array) : toFloat32(t) });
   }
-  const missing = [...own.keys()].filter((k) => !src.has(k));
-  const unexpected = [...src.keys()].filter((k) => !own.has(k));
+  const missing = [...own.keys()].filter((k) => !tensors.has(k));
+  const unexpected = [...tensors.keys()].filter((k) => !own.has(k));
   const list = (ks: string[]) => (ks.length > 6 ? `${ks.slice(0, 6).join(', ')}, ... (${ks.length} in all)` : ks.join(', '));
   if (missing.length) {
     throw new SparsetrainError('ERR_ARGUMENT', `${flag} ${file}: missing key(s) ${list(missing)} that ${modelName} needs${unexpected.length ? `; the file has unexpected key(s) ${list(unexpected)}` : ''}`);
   }
   if (unexpected.length) throw new SparsetrainError('ERR_ARGUMENT', `${flag} ${file}: unexpected key(s) ${list(unexpected)} that ${modelName} does not have`);
-  for (const [k, t] of own) {
-    const v = src.get(k)!;
-    if (!sameShape(v.shape, t.shape)) {
-      throw new SparsetrainError('ERR_SHAPE', `${flag} ${file}: key ${k} has shape ${fmt(v.shape)} in the file but ${fmt(t.shape)} in ${modelName}`);
+  const src = new Map<string, { shape: number[]; data: Float32Array | BigInt64Array | Int32Array }>();
+  for (const [k, shape] of own) {
+    const t = tensors.get(k)!;
+    if (!sameShape(t.shape, shape)) {
+      throw new SparsetrainError('ERR_SHAPE', `${flag} ${file}: key ${k} has shape ${fmt(t.shape)} in the file but ${fmt(shape)} in ${modelName}`);
     }
+    src.set(k, { shape: t.shape, data: t.dtype === 'I64' ? (t.data as BigInt64Array) : t.dtype === 'I32' ? (t.data as Int32Array) : toFloat32(t) });
   }
-  model.loadStateDict(src as Map<string, { shape: number[]; data: Float32Array }>);
+  try {
+    loadPrunedStateDict(model, src as Map<string, { shape: number[]; data: Float32Array }>);
+  } catch (e) {
+    throw new SparsetrainError('ERR_ARGUMENT', `${flag} ${file}: ${(e as Error).message}`);
+  }
+  return pruned;
 }
 
 // ---- resumable checkpoints ------------------------------------------------------------

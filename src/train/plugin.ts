@@ -35,9 +35,10 @@ export interface TrainContext {
   /**
    * True when this run continues a checkpoint (--resume). Plug-in states are
    * loaded before onTrainStart, and the model's weights, the optimizer and the
-   * generators are restored after it, so onTrainStart can rebuild what a
-   * plug-in adds to the model (e.g. weight_orig / weight_mask). Optional field
-   * added by the trainer; absent means false.
+   * generators are restored after it (pruned parameters, weight_orig /
+   * weight_mask, are pruned again by the trainer), so onTrainStart can rebuild
+   * anything else a plug-in adds to the model. Optional field added by the
+   * trainer; absent means false.
    */
   resumed?: boolean;
   /** The current batch (during step hooks). */

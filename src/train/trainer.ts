@@ -18,9 +18,11 @@
  * checkpointed.
  *
  * Resuming: the plug-ins' states are loaded first, then onTrainStart runs
- * (ctx.resumed is true), so a plug-in can rebuild what it adds to the model
- * (e.g. weight_orig / weight_mask); then the model's state dict (strict),
- * the optimizer, the scheduler and the generators are restored. A run stopped
+ * (ctx.resumed is true), so a plug-in can rebuild what it adds to the model;
+ * then the model's state dict is loaded with sparse/mask.ts
+ * loadPrunedStateDict (strict; parameters saved as weight_orig / weight_mask
+ * are pruned again with their masks), and the optimizer (with its masks),
+ * the scheduler and the generators are restored. A run stopped
  * mid-epoch continues at the next batch of that epoch without calling
  * onEpochStart again.
  *
@@ -49,6 +51,7 @@ import { crossEntropy } from '../ops/loss';
 import { getThreads, setThreads, backend } from '../backend';
 import { loadAddon } from '../backend/native';
 import { effectiveStateDict, loadCheckpoint, loadModelWeights, saveCheckpoint, saveModelWeights } from '../io/checkpoint';
+import { applyMasksToOptimizer, loadPrunedStateDict } from '../sparse/mask';
 import type { TrainConfig } from './config';
 import type { Batch, TrainContext, TrainPlugin } from './plugin';
 import { countCorrect, evaluate, type EvalResult } from './metrics';
@@ -258,8 +261,10 @@ export class Trainer {
     if (c.threads !== null) setThreads(c.threads);
     const data = loadRunData(c);
     const model = buildRunModel(c, data.train, new Generator(c.seed));
-    if (c.init && !this.opts.resume) loadModelWeights(c.init, model, c.model, '--init');
+    const initPruned = c.init && !this.opts.resume ? loadModelWeights(c.init, model, c.model, '--init') : [];
     const optimizer = buildOptimizer(c, model.parameters());
+    // Weights pruned in the --init file stay exactly zero through momentum and weight decay.
+    if (initPruned.length) applyMasksToOptimizer(model, optimizer);
     const scheduler = buildScheduler(c, optimizer);
     const augment = c.augment && data.train.channels === 3 ? new RandomCropFlip(4) : null;
     const loader = new DataLoader(data.train, {
@@ -329,7 +334,7 @@ export class Trainer {
     if (ckpt) {
       const s = ckpt.state;
       try {
-        model.loadStateDict(ckpt.model);
+        loadPrunedStateDict(model, ckpt.model);
       } catch (e) {
         throw new SparsetrainError('ERR_ARGUMENT', `--resume ${this.opts.resume}: the checkpoint's weights do not fit the model (${(e as Error).message.replace(/^loadStateDict: /, '')})`);
       }

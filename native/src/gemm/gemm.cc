@@ -3,6 +3,7 @@
 // extremely deep products.
 #include "gemm/gemm.h"
 #include <omp.h>
+#include <atomic>
 #include <cstddef>
 #include <vector>
 #include "dispatch.h"
@@ -82,6 +83,7 @@ void split_k(const GemmProblem& p, int threads) {
   const int64_t MN = p.M * p.N;
   scratch.resize((size_t)(MN * threads));
   float* const part = scratch.data();
+  std::atomic<int> finished{0};
 #pragma omp parallel num_threads(threads)
   {
     const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
@@ -97,6 +99,8 @@ void split_k(const GemmProblem& p, int threads) {
     q.bias = nullptr;
     q.act = 0;
     run(q, 1);  // K = 0 writes zeros
+    finished.fetch_add(1, std::memory_order_acq_rel);
+    team_wait(finished, nt);  // (see gemm_isa.h), then the barrier orders the partial results
 #pragma omp barrier
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < p.M; i++) {

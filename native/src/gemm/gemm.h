@@ -5,9 +5,11 @@
 //   beta == 0: C is not read. bias: nullptr, length N (bias_axis 1) or length M (bias_axis 0).
 //   act: 0 none, 1 relu.
 //
-// sgemm splits the work over st::num_threads() threads; sgemm_serial runs on the
-// calling thread only (for callers that parallelise over images themselves).
-// Sizes are trusted here: the binding layer has checked them.
+// sgemm splits the work over st::num_threads() threads (one thread below ~256K multiply-adds, or
+// when called inside a parallel region); sgemm_serial runs on the calling thread only and enters no
+// OpenMP construct (for callers that parallelise over images themselves; safe to call from several
+// threads at once: packing buffers are per thread). Accumulation is in float32.
+// C must not overlap A, B or bias. Sizes are trusted here: the binding layer has checked them.
 #pragma once
 #include <cstdint>
 

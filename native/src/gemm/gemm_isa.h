@@ -6,7 +6,10 @@
 // OpenMP construct is entered). gemm_tile: the register tile (MR x NR), the finest pieces of C the
 // kernels can share out among threads.
 #pragma once
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 
 namespace st {
 struct GemmProblem {
@@ -28,6 +31,24 @@ struct GemmProblem {
 struct GemmTile {
   int mr, nr;
 };
+
+// Waits until `count` reaches `target` (threads of a team checking in), spinning for a short while
+// and then sleeping in short naps. Called before an OpenMP barrier where threads may arrive far apart:
+// libgomp spins in its barriers for milliseconds, which on a loaded machine keeps the core busy while
+// the thread being waited for sits descheduled behind another process; a napping thread frees its core,
+// so the scheduler can run the late thread there.
+inline void team_wait(const std::atomic<int>& count, int target) {
+  if (count.load(std::memory_order_acquire) >= target) return;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 1;; i++) {
+    if (count.load(std::memory_order_acquire) >= target) return;
+    if ((i & 63) == 0 && std::chrono::steady_clock::now() - start > std::chrono::microseconds(30)) break;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  while (count.load(std::memory_order_acquire) < target) std::this_thread::sleep_for(std::chrono::microseconds(20));
+}
 
 namespace avx512 {
 void gemm_run(const GemmProblem& p, int threads);

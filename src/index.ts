@@ -22,3 +22,4 @@ export * as units from './sparse/units';
 export {
   buildUnitGraph, scoreUnits, selectUnits, pruneUnits, shrinkModel, loadShrunkStateDict, removeSparseUnits, UnitPruningPlugin, unitPruningPlugin,
 } from './sparse/units';
+export * from './train';

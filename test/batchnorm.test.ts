@@ -3,34 +3,12 @@ import * as assert from 'node:assert/strict';
 import { referenceBackend } from '../src/backend';
 import { loadAddon, createNativeBackend } from '../src/backend/native';
 import type { Backend } from '../src/backend/backend';
-import { assertClose, seededArray } from './util';
+import { assertClose, seededArray, forEachIsaAndThreads } from './util';
 
 const ref = referenceBackend;
-const addon = loadAddon();
 const nat = createNativeBackend() as Backend;
-const ISAS = ['avx512', 'avx2', 'scalar'];
 
-function eachConfig(fn: (label: string) => void): void {
-  assert.ok(addon, 'native addon must load');
-  const isa0 = addon.getIsa();
-  const t0 = addon.getThreads();
-  try {
-    for (const isa of ISAS) {
-      try {
-        addon.setIsa(isa);
-      } catch {
-        continue;
-      }
-      for (const t of [1, 2]) {
-        addon.setThreads(t);
-        fn(`${isa}/${t}t`);
-      }
-    }
-  } finally {
-    addon.setIsa(isa0);
-    addon.setThreads(t0);
-  }
-}
+const eachConfig = (fn: (label: string) => void): void => forEachIsaAndThreads((label) => fn(label));
 
 interface Out {
   y: Float32Array; mean: Float32Array; invStd: Float32Array; rm: Float32Array | null; rv: Float32Array | null;

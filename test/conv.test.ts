@@ -3,12 +3,11 @@ import * as assert from 'node:assert/strict';
 import { referenceBackend } from '../src/backend';
 import { loadAddon, createNativeBackend } from '../src/backend/native';
 import type { Backend } from '../src/backend/backend';
-import { assertClose, seededArray } from './util';
+import { assertClose, seededArray, forEachIsaAndThreads } from './util';
 
 const ref = referenceBackend;
 const addon = loadAddon();
 const nat = createNativeBackend() as Backend;
-const ISAS = ['avx512', 'avx2', 'scalar'];
 
 interface Spec {
   N: number; C: number; H: number; W: number; O: number; KH: number; KW: number;
@@ -27,28 +26,7 @@ function sizes(g: Int32Array) {
   return { x: N * C * H * W, w: (O * C * KH * KW) / G, y: N * O * OH * OW, O };
 }
 
-/** Runs fn for every ISA the CPU has and 1 and 2 threads, restoring the defaults after. */
-function eachConfig(fn: (label: string) => void): void {
-  assert.ok(addon, 'native addon must load');
-  const isa0 = addon.getIsa();
-  const t0 = addon.getThreads();
-  try {
-    for (const isa of ISAS) {
-      try {
-        addon.setIsa(isa);
-      } catch {
-        continue; // CPU lacks it
-      }
-      for (const t of [1, 2]) {
-        addon.setThreads(t);
-        fn(`${isa}/${t}t`);
-      }
-    }
-  } finally {
-    addon.setIsa(isa0);
-    addon.setThreads(t0);
-  }
-}
+const eachConfig = (fn: (label: string) => void): void => forEachIsaAndThreads((label) => fn(label));
 
 const SPECS: Spec[] = [
   { N: 2, C: 3, H: 5, W: 6, O: 4, KH: 3, KW: 3, PH: 1, bias: true },

@@ -3,12 +3,11 @@ import * as assert from 'node:assert/strict';
 import { referenceBackend } from '../src/backend';
 import { loadAddon, createNativeBackend } from '../src/backend/native';
 import type { Backend } from '../src/backend/backend';
-import { assertClose, seededArray } from './util';
+import { assertClose, seededArray, forEachIsaAndThreads } from './util';
 
 const ref = referenceBackend;
 const addon = loadAddon();
 const nat = createNativeBackend() as Backend;
-const ISAS = ['avx512', 'avx2', 'scalar'];
 
 interface Spec {
   N: number; C: number; H: number; W: number; KH: number; KW: number;
@@ -33,27 +32,7 @@ function geometry(s: Spec): Int32Array {
 const inLen = (g: Int32Array) => g[0] * g[1] * g[2] * g[3];
 const outLen = (g: Int32Array) => g[0] * g[1] * g[4] * g[5];
 
-function eachConfig(fn: (label: string) => void): void {
-  assert.ok(addon, 'native addon must load');
-  const isa0 = addon.getIsa();
-  const t0 = addon.getThreads();
-  try {
-    for (const isa of ISAS) {
-      try {
-        addon.setIsa(isa);
-      } catch {
-        continue;
-      }
-      for (const t of [1, 2]) {
-        addon.setThreads(t);
-        fn(`${isa}/${t}t`);
-      }
-    }
-  } finally {
-    addon.setIsa(isa0);
-    addon.setThreads(t0);
-  }
-}
+const eachConfig = (fn: (label: string) => void): void => forEachIsaAndThreads((label) => fn(label));
 
 const SPECS: Spec[] = [
   { N: 2, C: 3, H: 8, W: 8, KH: 2, KW: 2 },

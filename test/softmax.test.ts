@@ -2,35 +2,13 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { referenceBackend as ref } from '../src/backend';
 import type { Backend } from '../src/backend';
-import { createNativeBackend, loadAddon } from '../src/backend/native';
-import { assertClose, seededArray } from './util';
+import { createNativeBackend } from '../src/backend/native';
+import { assertClose, seededArray, forEachIsaAndThreads } from './util';
 
-const addon = loadAddon();
 const nat = createNativeBackend() as Backend;
 
-/** Runs fn under every ISA this CPU has, with 1 and 2 threads; `full` for one of them (largest sizes). */
-function forEachConfig(fn: (label: string, full: boolean) => void): void {
-  assert.ok(addon, 'the native addon must be built');
-  const isa0 = addon.getIsa();
-  const th0 = addon.getThreads();
-  let i = 0;
-  try {
-    for (const isa of ['avx512', 'avx2', 'scalar']) {
-      try {
-        addon.setIsa(isa);
-      } catch {
-        continue;
-      }
-      for (const threads of [1, 2]) {
-        addon.setThreads(threads);
-        fn(`${isa}/${threads}t`, i++ === 1);
-      }
-    }
-  } finally {
-    addon.setIsa(isa0);
-    addon.setThreads(th0);
-  }
-}
+/** `full` marks the one configuration that also runs the largest sizes. */
+const forEachConfig = (fn: (label: string, full: boolean) => void): void => forEachIsaAndThreads((label, i) => fn(label, i === 1));
 
 // [rows, cols]: awkward widths around the vector sizes, classes, wide rows, many rows (threads)
 const SHAPES: Array<[number, number]> = [

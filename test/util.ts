@@ -44,3 +44,34 @@ export function seededArray(n: number, seed: number, lo = -1, hi = 1): Float32Ar
   }
   return out;
 }
+
+/**
+ * Runs fn under every SIMD level this CPU has (avx512, avx2, scalar) with 1 and
+ * 2 threads, restoring the addon's settings afterwards. `index` counts the
+ * configurations run (tests use one of them for their largest sizes).
+ */
+export function forEachIsaAndThreads(fn: (label: string, index: number) => void): void {
+  // Loaded lazily so that tests not touching the addon do not load it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = (require('../src/backend/native') as typeof import('../src/backend/native')).loadAddon();
+  assert.ok(addon, 'the native addon must be built');
+  const isa0 = addon.getIsa();
+  const threads0 = addon.getThreads();
+  let index = 0;
+  try {
+    for (const isa of ['avx512', 'avx2', 'scalar']) {
+      try {
+        addon.setIsa(isa);
+      } catch {
+        continue; // this CPU lacks it
+      }
+      for (const threads of [1, 2]) {
+        addon.setThreads(threads);
+        fn(`${isa}/${threads}t`, index++);
+      }
+    }
+  } finally {
+    addon.setIsa(isa0);
+    addon.setThreads(threads0);
+  }
+}

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ERR_AUTOGRAD' // misuse of backward / grad
   | 'ERR_IO' // a file missing, corrupt or of the wrong format
   | 'ERR_NATIVE' // the native addon rejected its input
+  | 'ERR_RUN' // a training run of an experiment did not complete (diverged, interrupted)
   | 'ERR_SPARSETRAIN'; // thrown by the native addon's own checks
 
 export class SparsetrainError extends Error {

@@ -23,3 +23,4 @@ export {
   buildUnitGraph, scoreUnits, selectUnits, pruneUnits, shrinkModel, loadShrunkStateDict, removeSparseUnits, UnitPruningPlugin, unitPruningPlugin,
 } from './sparse/units';
 export * from './train';
+export * as experiments from './experiments';

@@ -11,6 +11,7 @@ import { registerEval } from './commands/eval';
 import { registerModels } from './commands/models';
 import { registerDatasets } from './commands/datasets';
 import { registerStart } from './commands/start';
+import { registerReproduce } from './commands/reproduce';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDatasets(program);
   registerStart(program);
   registerBench(program);
+  registerReproduce(program);
   return program;
 }
 

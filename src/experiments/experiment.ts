@@ -1,0 +1,147 @@
+/**
+ * Named experiments (`sparsetrain reproduce NAME`): each one runs a published
+ * result of the seeds end to end on this machine and checks it against the
+ * issue's target.
+ *
+ * Layout of runs/NAME/ (like any run, plus the phases):
+ *   runs/NAME/<phase>/        one ordinary training run per phase (dense/, pruned/, ...)
+ *                             with config.yaml, metrics.jsonl, model.safetensors, summary.json
+ *   runs/NAME/model.safetensors  the experiment's final model (PyTorch names; a physically
+ *                             shrunk model has its smaller shapes)
+ *   runs/NAME/summary.json    the experiment: its checks (target, measured, passed), the
+ *                             key numbers of every phase, the command, the wall time
+ *   runs/NAME/*.csv           tables an experiment produces (e.g. the scorer comparison)
+ *
+ * `smoke` runs a tiny version (few examples, an epoch or two) so tests can
+ * exercise every experiment's mechanics in seconds; its numbers mean nothing
+ * and its checks are reported but not expected to pass.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SparsetrainError } from '../errors';
+import { resolveTrainConfig, type TrainConfig } from '../train/config';
+import { Trainer, type TrainResult } from '../train/trainer';
+import type { TrainPlugin } from '../train/plugin';
+import type { Reporter } from '../train/progress';
+import { silentReporter } from '../train/progress';
+import { writeJsonAtomic } from '../io/checkpoint';
+
+export interface ExperimentOptions {
+  /** Where runs go (default ./runs); the experiment writes runsDir/name/. */
+  runsDir: string;
+  /** Run directory name (default: the experiment's name). */
+  name: string;
+  /** Kernel threads (null: SPARSETRAIN_THREADS or the core count). */
+  threads: number | null;
+  /** Seed of everything random (each experiment documents its default). */
+  seed: number;
+  /** Tiny version for tests (see the file comment). */
+  smoke: boolean;
+  /** Progress output of the phases (silentReporter when quiet). */
+  reporter: Reporter;
+  /** One line of experiment-level progress (phase started, result). */
+  log(message: string): void;
+}
+
+/** One target of the issue, checked against what the run measured. */
+export interface ExperimentCheck {
+  /** What is checked, e.g. "non-zero weights". */
+  what: string;
+  /** The target in words, e.g. "<= 8.3%". */
+  target: string;
+  /** What was measured, formatted, e.g. "7.9%". */
+  measured: string;
+  passed: boolean;
+}
+
+export interface ExperimentResult {
+  /** runs/NAME/. */
+  runDir: string;
+  checks: ExperimentCheck[];
+  /** Everything else worth keeping in summary.json (phase results, counts, file names). */
+  details: Record<string, unknown>;
+}
+
+export interface Experiment {
+  /** The name given to `reproduce`, e.g. "han-lenet300". */
+  readonly name: string;
+  /** One line: what runs and what it shows. */
+  readonly title: string;
+  /** Which seed document and which result (e.g. "seed 004, Han et al. Table 1"). */
+  readonly source: string;
+  /** Default seed. */
+  readonly seed: number;
+  /** Minutes on the 2-core development machine with 2 threads (measured). */
+  readonly minutes: number;
+  run(o: ExperimentOptions): Promise<ExperimentResult>;
+}
+
+/** Creates runs/NAME/ (an existing non-empty directory is an error: nothing is overwritten). */
+export function createExperimentDir(o: ExperimentOptions): string {
+  const dir = path.join(o.runsDir, o.name);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+    throw new SparsetrainError('ERR_ARGUMENT', `reproduce: run directory ${dir} already exists and is not empty; remove it or pass --name another-name`);
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new SparsetrainError('ERR_IO', `--runs-dir ${o.runsDir}: cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return dir;
+}
+
+/**
+ * Runs one phase as an ordinary training run in runs/NAME/<phase>/. `config`
+ * is the phase's training configuration without runsDir, name and threads
+ * (the experiment's are used). A phase that does not complete (diverged,
+ * interrupted) is an error that names it.
+ */
+export async function runPhase(
+  o: ExperimentOptions, experimentDir: string, phase: string, config: Partial<TrainConfig>, plugins: TrainPlugin[] = [], command = `sparsetrain reproduce ${path.basename(experimentDir)}`,
+): Promise<TrainResult> {
+  const c = resolveTrainConfig({ ...config, runsDir: experimentDir, name: phase, threads: o.threads ?? undefined } as Partial<TrainConfig>);
+  o.log(`phase ${phase}: ${c.model} on ${c.dataset}, ${c.epochs} epochs${plugins.length ? ` with ${plugins.map((p) => p.name).join(', ')}` : ''}`);
+  const r = await new Trainer({ config: c, plugins, command, reporter: o.reporter }).run();
+  if (r.status !== 'completed') {
+    throw new SparsetrainError('ERR_RUN', `reproduce ${path.basename(experimentDir)}: phase ${phase} ${r.status}${r.message ? `: ${r.message}` : ''} (see ${r.runDir})`);
+  }
+  const t = r.summary.test;
+  if (t) o.log(`phase ${phase}: test accuracy ${t.accuracy.toFixed(2)}%, ${r.summary.nonzeroParams} of ${r.summary.params} parameters non-zero`);
+  return r;
+}
+
+/**
+ * Finishes runs/NAME/: copies the final model there (written to a temporary
+ * name, then renamed) and writes summary.json with the checks and details.
+ */
+export function finishExperiment(
+  e: Experiment, o: ExperimentOptions, dir: string, finalModel: string, checks: ExperimentCheck[], details: Record<string, unknown>, startedAt: number,
+): ExperimentResult {
+  const target = path.join(dir, 'model.safetensors');
+  if (path.resolve(finalModel) !== path.resolve(target)) {
+    const tmp = `${target}.tmp-${process.pid}`;
+    fs.copyFileSync(finalModel, tmp);
+    fs.renameSync(tmp, target);
+  }
+  writeJsonAtomic(path.join(dir, 'summary.json'), {
+    experiment: e.name,
+    title: e.title,
+    source: e.source,
+    smoke: o.smoke,
+    seed: o.seed,
+    passed: checks.every((c) => c.passed),
+    checks,
+    ...details,
+    model: 'model.safetensors',
+    wallSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    finishedAt: new Date().toISOString(),
+  });
+  return { runDir: dir, checks, details };
+}
+
+/** A check from a measured number and a comparison. */
+export function check(what: string, target: string, measured: string, passed: boolean): ExperimentCheck {
+  return { what, target, measured, passed };
+}
+
+export { silentReporter };

@@ -1,0 +1,18 @@
+/**
+ * The experiments `sparsetrain reproduce` knows. Each lives in its own file
+ * and is listed here once.
+ */
+import { SparsetrainError } from '../errors';
+import type { Experiment } from './experiment';
+
+export const EXPERIMENTS: readonly Experiment[] = [];
+
+export function experimentNames(): string[] {
+  return EXPERIMENTS.map((e) => e.name);
+}
+
+export function getExperiment(name: string): Experiment {
+  const e = EXPERIMENTS.find((x) => x.name === name);
+  if (!e) throw new SparsetrainError('ERR_ARGUMENT', `reproduce: unknown experiment '${name}'; known: ${experimentNames().join(', ') || '(none)'} (sparsetrain reproduce --list)`);
+  return e;
+}

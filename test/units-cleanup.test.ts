@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { Tensor, Module, Generator, buildModel, randn, rand, randint, noGrad, mul, BatchNorm2d, Conv2d, Linear, units as U, setThreads } from '../src';
+import { Tensor, Module, Generator, buildModel, randn, rand, randint, noGrad, BatchNorm2d, Conv2d, Linear, units as U, sparse, setThreads } from '../src';
 import { assertClose } from './util';
 
 // Single-threaded: many small forwards (see units-shrink.test.ts).
@@ -20,19 +20,9 @@ function forward(model: AnyModule, x: Tensor): Float32Array {
   return Float32Array.from(noGrad(() => model.call(x) as Tensor).f32);
 }
 
-/** The weight-mask reparametrisation of src/sparse/mask.ts (weight_orig, weight_mask, weight = orig * mask before each forward). */
+/** Prunes m.weight with the library's reparametrisation (weight_orig, weight_mask). */
 function reparametrise(m: AnyModule, mask: Float32Array): void {
-  const tables = m as unknown as { _parameters: Map<string, Tensor | null> };
-  const w = tables._parameters.get('weight')!;
-  tables._parameters.delete('weight');
-  m.registerParameter('weight_orig', w);
-  m.registerBuffer('weight_mask', new Tensor(mask, w.shape, 'float32'));
-  const set = (mod: AnyModule) => {
-    const t = mod as unknown as { _parameters: Map<string, Tensor>; _buffers: Map<string, Tensor> };
-    Object.defineProperty(mod, 'weight', { value: mul(t._parameters.get('weight_orig')!, t._buffers.get('weight_mask')!), writable: true, configurable: true });
-  };
-  set(m);
-  m.registerForwardPreHook((mod) => { set(mod); });
+  sparse.prune(m, 'weight', mask);
 }
 
 /** smallcnn with dead units: conv1/2 and fc1/9 without incoming weights, fc1/5 without outgoing ones, conv2/4 masked empty by a weight mask. */

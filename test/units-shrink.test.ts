@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  Tensor, Module, Generator, buildModel, inputShape, randn, rand, randint, noGrad, crossEntropy, BatchNorm2d, Linear, Conv2d, SGD, mul,
-  units as U, setThreads,
+  Tensor, Module, Generator, buildModel, inputShape, randn, rand, randint, noGrad, crossEntropy, BatchNorm2d, Linear, Conv2d, SGD,
+  units as U, sparse, setThreads,
 } from '../src';
 import { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeDtype } from '../src/io/safetensors';
 import { assertClose } from './util';
@@ -208,23 +208,9 @@ test('wrn and vgg graphs: the stem of a wide ResNet feeds two consumers; padded 
   assertClose(forward(v, x), want, { rtol: 1e-5, atol: 1e-5, msg: 'vgg classifier fold' });
 });
 
-/**
- * The weight-mask reparametrisation of src/sparse/mask.ts (branch sparse):
- * weight_orig (parameter), weight_mask (buffer), weight = orig * mask set
- * before each forward. Reproduced here so the composition is tested.
- */
+/** Prunes m.weight with the library's reparametrisation (weight_orig, weight_mask). */
 function reparametrise(m: AnyModule, mask: Float32Array): void {
-  const tables = m as unknown as { _parameters: Map<string, Tensor | null> };
-  const w = tables._parameters.get('weight')!;
-  tables._parameters.delete('weight');
-  m.registerParameter('weight_orig', w);
-  m.registerBuffer('weight_mask', new Tensor(mask, w.shape, 'float32'));
-  const set = (mod: AnyModule) => {
-    const t = mod as unknown as { _parameters: Map<string, Tensor>; _buffers: Map<string, Tensor> };
-    Object.defineProperty(mod, 'weight', { value: mul(t._parameters.get('weight_orig')!, t._buffers.get('weight_mask')!), writable: true, configurable: true });
-  };
-  set(m);
-  m.registerForwardPreHook((mod) => { set(mod); });
+  sparse.prune(m, 'weight', mask);
 }
 
 test('composition with weight masks: scores and folds read weight_orig * weight_mask; shrink slices weight_orig and weight_mask', () => {

@@ -4,8 +4,11 @@
  */
 import { SparsetrainError } from '../errors';
 import type { Experiment } from './experiment';
+import { thesisScorers } from './thesis-scorers';
 
-export const EXPERIMENTS: readonly Experiment[] = [];
+export const EXPERIMENTS: readonly Experiment[] = [
+  thesisScorers,
+];
 
 export function experimentNames(): string[] {
   return EXPERIMENTS.map((e) => e.name);

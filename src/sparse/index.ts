@@ -1,7 +1,8 @@
 /**
  * Weight pruning: masks as reparametrisation (mask.ts), saliency scores
  * (scores/), where and how much (select.ts), one pruning event (pruner.ts),
- * schedules as training plug-ins (schedules/), sparsity reports (report.ts).
+ * schedules as training plug-ins (schedules/), sparsity reports (report.ts),
+ * the thesis' scorer comparison while training (compare/).
  */
 export {
   prune, remove, removeAll, isPruned, getMask, getOrig, effectiveValues, prunedParameters, refreshEffective,
@@ -21,3 +22,4 @@ export { snapshotPruning, restorePruning, withPruningUndone } from './trial';
 export type { PruningSnapshot } from './trial';
 export { sparsityReport, sparsityMetrics, formatSparsityReport } from './report';
 export type { SparsityReport, LayerSparsity, Counts } from './report';
+export * from './compare';

@@ -41,6 +41,8 @@ export interface TrainContext {
    * trainer; absent means false.
    */
   resumed?: boolean;
+  /** The run's directory (runs/NAME/), for plug-ins that write files there. Optional field added by the trainer. */
+  runDir?: string;
   /** The current batch (during step hooks). */
   batch?: Batch;
   /** The loss of the current batch (afterBackward, afterStep). */

@@ -24,13 +24,17 @@ import type { PruningConfig } from './pruning-config';
 import { SparsetrainError } from '../errors';
 import { OneShotPruning, EpochTablePruning, GradualPruning, HanIterativePruning } from '../sparse/schedules';
 import type { KindTarget, ScheduleOptions } from '../sparse/schedules';
+import type { Selection } from '../sparse/select';
 import { UnitPruningPlugin } from '../sparse/units/schedule';
 import { UnitCleanupPlugin } from '../sparse/units/cleanup-plugin';
 import { parseEpochTable } from '../sparse/schedules/epoch-table';
 import { parseFractionSchedule } from '../sparse/units/schedule';
 
+/** The fields that say which weights go and how they are scored. */
+export type WeightAmount = Pick<PruningConfig, 'sparsity' | 'sparsityConv' | 'sparsityFc' | 'pruneScope' | 'pruneScorer' | 'pruneExamples'>;
+
 /** The sparsity target of one-shot / gradual: one number, or per kind. */
-export function sparsityTarget(c: PruningConfig): KindTarget {
+export function sparsityTarget(c: WeightAmount): KindTarget {
   if (c.sparsityConv === null && c.sparsityFc === null) {
     if (c.sparsity === null) throw new SparsetrainError('ERR_ARGUMENT', '--sparsity: required (or --sparsity-conv / --sparsity-fc)');
     return c.pruneScope === 'kind' ? { conv: c.sparsity, fc: c.sparsity } : c.sparsity;
@@ -44,7 +48,7 @@ export function sparsityTarget(c: PruningConfig): KindTarget {
 }
 
 /** Scorer, scope and examples of a weight schedule, as the library's ScheduleOptions. */
-export function scheduleOptions(c: PruningConfig, perKindTarget: boolean): ScheduleOptions {
+export function scheduleOptions(c: WeightAmount, perKindTarget: boolean): ScheduleOptions {
   const o: ScheduleOptions = { scorer: c.pruneScorer ?? 'magnitude' };
   const scope = c.pruneScope ?? 'layer';
   if (scope === 'global') o.scope = 'global';
@@ -57,6 +61,21 @@ export function scheduleOptions(c: PruningConfig, perKindTarget: boolean): Sched
   } else o.scope = 'layer';
   if (c.pruneExamples !== null) o.scoreExamples = c.pruneExamples;
   return o;
+}
+
+/** The Selection (select.ts) of one pruning to the sparsity target, with the scope mapping above. */
+export function weightSelection(c: WeightAmount): Selection {
+  const t = sparsityTarget(c);
+  const o = scheduleOptions(c, typeof t === 'object');
+  if (o.scope === 'kind') {
+    const k = t as { conv?: number; fc?: number };
+    return {
+      scope: 'kind', within: o.within,
+      ...(k.conv !== undefined ? { conv: { sparsity: k.conv } } : {}),
+      ...(k.fc !== undefined ? { fc: { sparsity: k.fc } } : {}),
+    };
+  }
+  return { scope: o.scope === 'global' ? 'global' : 'layer', amount: { sparsity: t as number } };
 }
 
 /** The weight-pruning schedule of a configuration, or null for --prune none. */

@@ -216,7 +216,7 @@ export function resolvePruneOptions(o: PruneRunOptions): Record<string, unknown>
     } : {}),
     ...(cleanup ? { removeUnitsFnz: o.fnz ?? 0 } : {}),
     ...(ft ? {
-      fineTuneEpochs: o.fineTuneEpochs, lr: o.lr ?? c.lr * 0.1, lrSchedule: o.lrSchedule ?? 'constant',
+      fineTuneEpochs: o.fineTuneEpochs, lr: o.lr ?? c.lr / 10, lrSchedule: o.lrSchedule ?? 'constant',
       batchSize: o.batchSize ?? c.batchSize, weightDecay: o.weightDecay ?? c.weightDecay, optimizer: c.optimizer,
     } : {}),
     seed: c.seed,

@@ -62,6 +62,8 @@ test('train: bad pruning flags give one line naming the flag', async () => {
     [[...T, '--prune-units', '3:0.5'], /--prune-units: the round at epoch 3 would never happen/],
     [[...T, '--prune', 'one-shot', '--prune-at', '1', '--sparsity', '0.5', '--prune-scorer', 'taylor3'], /--prune-scorer: expected one of magnitude, random, taylor1/],
     [[...T, '--prune', 'han', '--han-quality', '1,x', '--prune-start', '1'], /--han-quality: expected a number >= 0 or comma-separated numbers/],
+    [[...T, '--prune', 'one-shot', '--prune-at', '1', '--sparsity', '0.5', '--prune-scorer', 'loss-change', '--limit-train', '64', '--limit-test', '32', '--runs-dir', TMP],
+      /--prune-scorer loss-change: the model has 20424 unpruned weights to zero one by one, more than the scorer's limit of 5000/],
   ];
   expectOneLineErrors(await Promise.all(cases.map(([a]) => cli(a))), cases);
 });

@@ -25,6 +25,8 @@ import { SparsetrainError } from '../errors';
 import { OneShotPruning, EpochTablePruning, GradualPruning, HanIterativePruning } from '../sparse/schedules';
 import type { KindTarget, ScheduleOptions } from '../sparse/schedules';
 import type { Selection } from '../sparse/select';
+import { findTargets, currentMask } from '../sparse/select';
+import { DEFAULT_MAX_LOSS_CHANGE_WEIGHTS } from '../sparse/scores';
 import { UnitPruningPlugin } from '../sparse/units/schedule';
 import { UnitCleanupPlugin } from '../sparse/units/cleanup-plugin';
 import { parseEpochTable } from '../sparse/schedules/epoch-table';
@@ -110,10 +112,27 @@ export function weightSchedule(c: PruningConfig): TrainPlugin | null {
   }
 }
 
+/**
+ * loss-change zeroes every still-unpruned weight one by one (a pass over the
+ * examples each) and refuses more than DEFAULT_MAX_LOSS_CHANGE_WEIGHTS: say
+ * so when training starts, not at the first pruning event epochs later.
+ */
+function checkLossChangeAtStart(p: TrainPlugin, scorer: string): void {
+  const start = p.onTrainStart?.bind(p);
+  p.onTrainStart = (ctx) => {
+    const n = findTargets(ctx.model).reduce((a, t) => a + currentMask(t).reduce((x, v) => x + v, 0), 0);
+    if (n > DEFAULT_MAX_LOSS_CHANGE_WEIGHTS) {
+      throw new SparsetrainError('ERR_ARGUMENT', `--prune-scorer ${scorer}: the model has ${n} unpruned weights to zero one by one, more than the scorer's limit of ${DEFAULT_MAX_LOSS_CHANGE_WEIGHTS}; use it from the library on small layers, or another scorer`);
+    }
+    start?.(ctx);
+  };
+}
+
 /** Every pruning plug-in of a configuration, in the order they must run (see the file comment). */
 export function pruningPlugins(c: PruningConfig): TrainPlugin[] {
   const out: TrainPlugin[] = [];
   const w = weightSchedule(c);
+  if (w && c.pruneScorer?.startsWith('loss-change')) checkLossChangeAtStart(w, c.pruneScorer);
   if (w) out.push(w);
   if (c.pruneUnits !== null) {
     out.push(new UnitPruningPlugin({

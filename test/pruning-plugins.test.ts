@@ -161,3 +161,19 @@ test('config.yaml round trip: the resolved pruning configuration reads back to i
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the default job (npm start): gradual global pruning to 90%; --prune replaces it, --epochs alone scales its window', async () => {
+  const { START_JOB, startJob } = await import('../src/cli/commands/start');
+  const job = resolveTrainConfig(startJob({}));
+  assert.deepEqual([job.model, job.dataset, job.epochs, job.prune, job.pruneScope, job.sparsity, job.pruneStart, job.pruneEnd], ['lenet300', 'mnist', 15, 'gradual', 'global', 0.9, 2, 10]);
+  const dense = resolveTrainConfig({ ...startJob({ prune: 'none' }), prune: 'none' });
+  assert.equal(dense.prune, 'none');
+  assert.equal(dense.sparsity, null);
+  assert.deepEqual(Object.keys(startJob({ prune: 'one-shot' })).filter((k) => k.startsWith('prune') || k === 'sparsity'), []);
+  for (let e = 1; e <= 20; e++) {
+    const c = resolveTrainConfig({ ...startJob({ epochs: e }), epochs: e });
+    assert.ok(c.pruneEnd! <= e && c.pruneStart! <= c.pruneEnd!, `epochs ${e}: ${c.pruneStart}..${c.pruneEnd}`);
+  }
+  assert.equal(resolveTrainConfig({ ...startJob({ epochs: 30 }), epochs: 30 }).pruneEnd, 20);
+  assert.equal(START_JOB.epochs, 15);
+});

@@ -46,14 +46,19 @@ export function fitWidths(
   if (!shapes) return [];
   const shapeOf = (v: readonly number[] | { shape: readonly number[] }): readonly number[] => (Array.isArray(v) ? v : (v as { shape: readonly number[] }).shape);
   const own = model.stateDict();
+  // Only a file with the model's keys (a pruned pair <k>_orig/<k>_mask for <k>) whose shapes are no larger is a shrunk
+  // version of it; anything else is left to the strict loader's error, which names the keys.
+  const ownShape = (k: string) => own.get(k) ?? own.get(k.replace(/_(orig|mask)$/, ''));
+  const plain = (k: string) => k.replace(/_(orig|mask)$/, '');
+  const fileKeys = new Set([...shapes.keys()].map(plain));
+  const ownKeys = new Set([...own.keys()].map(plain));
+  if (fileKeys.size !== ownKeys.size || [...fileKeys].some((k) => !ownKeys.has(k))) return [];
   let differs = false;
   for (const [k, v] of shapes) {
-    const t = own.get(k) ?? own.get(k.replace(/\.weight_(orig|mask)$/, '.weight')) ?? own.get(`${k}_orig`);
+    const t = ownShape(k);
     const s = shapeOf(v);
-    if (t && (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i]))) {
-      differs = true;
-      break;
-    }
+    if (!t || t.shape.length !== s.length || t.shape.some((d, i) => s[i] > d)) return [];
+    if (t.shape.some((d, i) => d !== s[i])) differs = true;
   }
   if (!differs) return [];
   const state = new Map<string, StateDictValue>();

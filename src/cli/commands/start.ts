@@ -9,8 +9,9 @@
  * Why this schedule: one global threshold lets the layers keep what they need
  * (the small last layer keeps more, as Han et al.'s per-layer rates do), and
  * five epochs at the end of the cosine schedule retrain at the final
- * sparsity; with 1 thread it reached 98.52% test accuracy (the dense job of
- * the same 15 epochs: 98.51%).
+ * sparsity. It reached 98.52% test accuracy with 26,620 of 266,200 weights
+ * (1 and 2 threads, byte-identical weights); the dense job of the same 15
+ * epochs (--prune none): 98.51%.
  *
  * Any training flag overrides the job. --prune replaces the pruning (e.g.
  * `--prune none` trains dense); --epochs without pruning flags scales the

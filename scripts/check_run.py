@@ -2,7 +2,10 @@
 """Checks a sparsetrain run with PyTorch: loads runs/<name>/model.safetensors
 into the model of the same name from shared/reference/torch_models.py,
 evaluates the test split with the normalisation recorded in summary.json, and
-prints its accuracy next to summary.json's. Exits 1 if they differ by more
+prints its accuracy next to summary.json's. A physically shrunk model (units
+removed: smaller tensors under the same keys) loads into the same layout with
+the widths of its Linear, Conv2d and BatchNorm layers read from the tensor
+shapes. Exits 1 if they differ by more
 than --tolerance percentage points (default 0.02), 2 on bad input.
 
     /usr/bin/python3 scripts/check_run.py runs/lenet5-mnist
@@ -78,6 +81,31 @@ def load_cifar_test(dataset, dir_, torch):
     return t[:, label_bytes:].reshape(-1, 3, 32, 32).clone(), t[:, label_bytes - 1].long().clone()
 
 
+def fit_widths(model, state, torch):
+    """Replaces every Linear / Conv2d / BatchNorm whose saved tensors have other
+    shapes by one of the saved widths (same kind, kernel, stride, padding),
+    so a shrunk state dict loads strictly. Returns the layers replaced."""
+    nn = torch.nn
+    changed = []
+    for name, m in list(model.named_modules()):
+        if not isinstance(m, (nn.Linear, nn.Conv2d, nn.modules.batchnorm._BatchNorm)):
+            continue
+        w = state.get(f"{name}.weight")
+        if w is None or tuple(w.shape) == tuple(m.weight.shape):
+            continue
+        if isinstance(m, nn.Linear):
+            new = nn.Linear(w.shape[1], w.shape[0], bias=m.bias is not None)
+        elif isinstance(m, nn.Conv2d):
+            new = nn.Conv2d(w.shape[1] * m.groups, w.shape[0], m.kernel_size, stride=m.stride, padding=m.padding,
+                            dilation=m.dilation, groups=m.groups, bias=m.bias is not None)
+        else:
+            new = type(m)(w.shape[0], eps=m.eps, momentum=m.momentum, affine=m.affine, track_running_stats=m.track_running_stats)
+        parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
+        setattr(parent, name.rsplit(".", 1)[-1], new)
+        changed.append(f"{name} {tuple(m.weight.shape)}->{tuple(w.shape)}")
+    return changed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", help="run directory (runs/<name>)")
@@ -127,7 +155,10 @@ def main():
         kw["width"] = o["width"]
     model = torch_models.build(name, **kw)
     state, _ = safetensors_io.load(weights_path)
+    shrunk = fit_widths(model, state, torch)
     model.load_state_dict(state, strict=True)
+    zeros = sum(int((t == 0).sum()) for k, t in state.items() if k.endswith("weight") and t.dim() > 1)
+    weights = sum(t.numel() for k, t in state.items() if k.endswith("weight") and t.dim() > 1)
     model.eval()
 
     mean = torch.tensor(s["normalization"]["mean"]).view(1, -1, 1, 1)
@@ -143,6 +174,9 @@ def main():
     ours = s["test"]["accuracy"]
     diff = abs(acc - ours)
     ok = diff <= args.tolerance
+    params = sum(p.numel() for p in model.parameters())
+    print(f"{name}: {params:,} parameters; Linear/Conv2d weights {weights - zeros:,} of {weights:,} non-zero "
+          f"({100.0 * (weights - zeros) / max(weights, 1):.2f}%)" + (f"; shrunk layers: {', '.join(shrunk)}" if shrunk else ""))
     print(f"{name} on {dataset} test ({len(y)} examples): PyTorch {acc:.2f}% (loss {loss_sum / len(y):.4f}), "
           f"sparsetrain summary.json {ours:.2f}% (loss {s['test']['loss']:.4f}); difference {diff:.3f} points: "
           f"{'OK' if ok else 'MISMATCH'}")

@@ -17,6 +17,7 @@ import { parse as yamlParse } from 'yaml';
 import { SparsetrainError } from '../errors';
 import { CONFIG_KEYS, FIELD_FLAGS, resolveTrainConfig, type TrainConfig } from '../train/config';
 import { kebab } from '../train/run-dir';
+import { PRUNING_LIST_KEYS, PRUNING_NUMBER_KEYS } from '../train/pruning-config';
 
 const BY_NAME = new Map<string, keyof TrainConfig>();
 for (const k of CONFIG_KEYS) {
@@ -26,7 +27,7 @@ for (const k of CONFIG_KEYS) {
 BY_NAME.set('no-augment', 'augment');
 BY_NAME.set('no-shuffle', 'shuffle');
 
-const NUMBER_KEYS = new Set<keyof TrainConfig>(['epochs', 'batchSize', 'evalBatchSize', 'lr', 'momentum', 'weightDecay', 'eps', 'stepSize', 'gamma', 'etaMin', 'seed', 'validateSet', 'maxSteps', 'limitTrain', 'limitTest', 'width', 'threads']);
+const NUMBER_KEYS = new Set<keyof TrainConfig>(['epochs', 'batchSize', 'evalBatchSize', 'lr', 'momentum', 'weightDecay', 'eps', 'stepSize', 'gamma', 'etaMin', 'seed', 'validateSet', 'maxSteps', 'limitTrain', 'limitTest', 'width', 'threads', ...PRUNING_NUMBER_KEYS]);
 const BOOL_KEYS = new Set<keyof TrainConfig>(['nesterov', 'augment', 'shuffle', 'batchNorm']);
 
 /** "30,60" or [30, 60] -> numbers; a list of non-numbers is returned as is (resolve rejects it). */
@@ -66,6 +67,7 @@ export function readConfigFile(file: string): Partial<TrainConfig> {
       v = !v;
     } else if (field === 'milestones') v = numberList(v);
     else if (field === 'betas') v = numberList(v);
+    else if ((PRUNING_LIST_KEYS as string[]).includes(field)) v = numberList(v);
     else if (NUMBER_KEYS.has(field) && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) v = Number(v);
     else if (BOOL_KEYS.has(field) && (v === 'true' || v === 'false')) v = v === 'true';
     out[field] = v;

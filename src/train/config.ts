@@ -8,13 +8,15 @@ import { SparsetrainError } from '../errors';
 import { modelInfo, modelNames } from '../models';
 import { DATASET_NAMES } from '../data/datasets';
 import { parseLrTable } from '../optim/schedulers';
+import { PRUNING_FLAGS, resolvePruningConfig, type PruningConfig } from './pruning-config';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 export const LR_SCHEDULES = ['constant', 'step', 'multistep', 'exponential', 'cosine', 'table'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
 
-export interface TrainConfig {
+/** The pruning fields (--prune, --sparsity, --prune-units, ...) are in pruning-config.ts. */
+export interface TrainConfig extends PruningConfig {
   model: string;
   dataset: string;
   /** --data DIR (data sets read from files); null: the data set's default location. */
@@ -71,6 +73,7 @@ export const FIELD_FLAGS: Record<keyof TrainConfig, string> = {
   seed: '--seed', validateSet: '--validate-set', augment: '--no-augment', shuffle: '--no-shuffle', maxSteps: '--max-steps',
   limitTrain: '--limit-train', limitTest: '--limit-test', init: '--init', act: '--act', batchNorm: '--batch-norm',
   width: '--width', name: '--name', runsDir: '--runs-dir', threads: '--threads',
+  ...PRUNING_FLAGS,
 };
 
 export const CONFIG_KEYS = Object.keys(FIELD_FLAGS) as (keyof TrainConfig)[];
@@ -135,7 +138,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const dataset = oneOf('dataset', p.dataset, DATASET_NAMES);
   const optimizer = oneOf('optimizer', p.optimizer ?? DEFAULTS.optimizer, OPTIMIZERS);
   const od = optimizerDefaults(optimizer);
-  const c: TrainConfig = {
+  const c: Omit<TrainConfig, keyof PruningConfig> = {
     model,
     dataset,
     data: p.data === undefined || p.data === null ? null : str('data', p.data),
@@ -200,7 +203,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   if (c.name !== null && (c.name.includes('/') || c.name.includes('\\') || c.name === '.' || c.name === '..')) {
     throw bad('name', 'a run name without path separators', c.name);
   }
-  return c;
+  return { ...c, ...resolvePruningConfig(p, c) };
 }
 
 /** The fields a resumed run may change (its identity and numbers stay those of the checkpoint). */

@@ -12,3 +12,11 @@ export type { Reporter, EpochLine } from './progress';
 export {
   saveModelWeights, loadModelWeights, effectiveStateDict, saveCheckpoint, loadCheckpoint, writeJsonAtomic, writeTextAtomic,
 } from '../io/checkpoint';
+export { pruningPlugins, weightSchedule, weightSelection, firstPruningEpoch } from './pruning-plugins';
+export { PRUNE_SCHEDULES, PRUNING_FLAGS, PRUNING_KEYS, resolvePruningConfig } from './pruning-config';
+export type { PruningConfig, PruneScheduleName, PruneScope } from './pruning-config';
+export { pruningOutcome, formatPruningOutcome } from './pruning-outcome';
+export type { PruningOutcome } from './pruning-outcome';
+export { pruneRun } from './prune-run';
+export type { PruneRunOptions, PruneRunResult, PruneRunSummary } from './prune-run';
+export { fitWidths, fileShapes } from './fit-widths';

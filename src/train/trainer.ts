@@ -52,6 +52,8 @@ import { getThreads, setThreads, backend } from '../backend';
 import { loadAddon } from '../backend/native';
 import { effectiveStateDict, loadCheckpoint, loadModelWeights, saveCheckpoint, saveModelWeights } from '../io/checkpoint';
 import { applyMasksToOptimizer, loadPrunedStateDict } from '../sparse/mask';
+import { sparsityReport } from '../sparse/report';
+import { fileShapes, fitWidths } from './fit-widths';
 import type { TrainConfig } from './config';
 import type { Batch, TrainContext, TrainPlugin } from './plugin';
 import { countCorrect, evaluate, type EvalResult } from './metrics';
@@ -91,6 +93,8 @@ export interface TrainSummary {
   params: number;
   nonzeroParams: number;
   sparsity: number;
+  /** Per prunable layer (Linear and Conv2d weights): shape (smaller once units are removed), params, non-zero, sparsity. */
+  layers: Record<string, { shape: number[]; params: number; nonzero: number; sparsity: number }>;
   normalization: { mean: number[]; std: number[] };
   trainSamplesPerSec: number;
   wallSeconds: number;
@@ -261,6 +265,11 @@ export class Trainer {
     if (c.threads !== null) setThreads(c.threads);
     const data = loadRunData(c);
     const model = buildRunModel(c, data.train, new Generator(c.seed));
+    // Weights with units removed (a shrunk model) as --init or in the checkpoint: the model takes their widths before the optimizer holds its tensors.
+    const ckpt = this.opts.resume ? loadCheckpoint(this.opts.resume) : null;
+    const inputShape = [data.train.channels, data.train.height, data.train.width];
+    if (ckpt) fitWidths(model, ckpt.model, inputShape, `--resume ${this.opts.resume}`);
+    else if (c.init) fitWidths(model, fileShapes(c.init), inputShape, `--init ${c.init}`);
     const initPruned = c.init && !this.opts.resume ? loadModelWeights(c.init, model, c.model, '--init') : [];
     const optimizer = buildOptimizer(c, model.parameters());
     // Weights pruned in the --init file stay exactly zero through momentum and weight decay.
@@ -314,9 +323,7 @@ export class Trainer {
     };
 
     // ---- resume ----
-    let ckpt: ReturnType<typeof loadCheckpoint> | null = null;
-    if (this.opts.resume) {
-      ckpt = loadCheckpoint(this.opts.resume);
+    if (ckpt) {
       const s = ckpt.state;
       const plugStates = (s.plugins ?? {}) as Record<string, unknown>;
       for (const p of this.plugins) {
@@ -550,6 +557,7 @@ export class Trainer {
       params,
       nonzeroParams: nonzero,
       sparsity: params ? r4(1 - nonzero / params) : 0,
+      layers: Object.fromEntries(sparsityReport(model).layers.map((l) => [l.key, { shape: l.shape, params: l.params, nonzero: l.nonzero, sparsity: r4(l.sparsity) }])),
       normalization: { mean: [...data.train.normalization.mean], std: [...data.train.normalization.std] },
       trainSamplesPerSec: pr.trainSeconds > 0 ? Math.round((10 * pr.trainSamples) / pr.trainSeconds) / 10 : 0,
       wallSeconds: Math.round(wall * 10) / 10,

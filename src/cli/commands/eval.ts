@@ -11,10 +11,11 @@ import { SparsetrainError } from '../../errors';
 import { modelNames } from '../../models';
 import { DATASET_NAMES, loadDataset } from '../../data/datasets';
 import { setThreads } from '../../backend';
-import { loadModelWeights } from '../../io/checkpoint';
+import { loadModelWeights, readJson } from '../../io/checkpoint';
 import { resolveTrainConfig, type TrainConfig } from '../../train/config';
 import { buildRunModel } from '../../train/trainer';
 import { evaluate } from '../../train/metrics';
+import { fileShapes, fitWidths } from '../../train/fit-widths';
 import { readConfigFile } from '../config';
 import { floatOption, intOption } from '../options';
 
@@ -64,6 +65,11 @@ export function registerEval(program: Command): void {
         const cfg = path.join(checkpoint, 'config.yaml');
         if (!fs.existsSync(file)) throw new SparsetrainError('ERR_IO', `eval ${checkpoint}: the directory has no model.safetensors; expected a run directory or a .safetensors file`);
         if (fs.existsSync(cfg)) saved = readConfigFile(cfg);
+        else if (fs.existsSync(path.join(checkpoint, 'summary.json'))) {
+          // A `sparsetrain prune` output has no config.yaml; its summary.json names the model and data.
+          const s = readJson(path.join(checkpoint, 'summary.json')) as { model?: string; dataset?: string; data?: string | null; modelOptions?: { act?: 'relu' | 'tanh' | null; batchNorm?: boolean; width?: number | null } };
+          saved = { model: s.model, dataset: s.dataset, data: s.data ?? null, act: s.modelOptions?.act ?? null, batchNorm: s.modelOptions?.batchNorm ?? false, width: s.modelOptions?.width ?? null };
+        }
       }
       const model = o.model ?? saved.model;
       const dataset = o.dataset ?? saved.dataset;
@@ -81,6 +87,8 @@ export function registerEval(program: Command): void {
       if (o.threads !== undefined) setThreads(o.threads);
       const ds = loadDataset(dataset, { split: o.split, dataDir: c.data ?? undefined, ...(dataset === 'synthetic' && o.limit ? { size: o.limit } : {}) });
       const net = buildRunModel(c, ds);
+      // A shrunk model (units removed) has smaller tensors: the model takes their widths first.
+      fitWidths(net, fileShapes(file), [ds.channels, ds.height, ds.width], `eval ${file}`);
       loadModelWeights(file, net, model, 'eval');
       const n = Math.min(ds.length, o.limit ?? Infinity);
       const indices = n < ds.length ? Int32Array.from({ length: n }, (_, i) => i) : undefined;

@@ -16,6 +16,11 @@ import { consoleReporter } from '../../train/progress';
 import type { TrainPlugin } from '../../train/plugin';
 import { floatOption, intOption } from '../options';
 import { readConfigFile, resolveWithSources } from '../config';
+// ---- pruning (issue 4): flags, plug-ins from the configuration, the outcome in summary.json ----
+import { addPruningOptions } from '../pruning-options';
+import { pruningPlugins } from '../../train/pruning-plugins';
+import { formatPruningOutcome, pruningOutcome } from '../../train/pruning-outcome';
+import { writeJsonAtomic } from '../../io/checkpoint';
 
 function listOption(flag: string, min: number, integer: boolean): (v: string) => number[] {
   return (v: string) => {
@@ -67,7 +72,7 @@ interface TrainFlags extends Partial<TrainConfig> {
 
 /** Adds the training flags to a command (shared with `start`). */
 export function addTrainOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--model <name>', `zoo model: ${modelNames().join(', ')}`, choice('--model', modelNames()))
     .option('--dataset <name>', `data set: ${DATASET_NAMES.join(', ')}`, choice('--dataset', DATASET_NAMES))
     .option('--data <dir>', 'directory of the data set files (CIFAR: required; MNIST/Fashion-MNIST: instead of the default)')
@@ -100,7 +105,9 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--width <x>', 'vgg: channel multiplier', positive('--width'))
     .option('--name <name>', 'run name: runs/<name>/ (default model-dataset-YYYYmmdd-HHMMSS)')
     .option('--runs-dir <dir>', 'where runs go (default ./runs)')
-    .option('--threads <n>', 'kernel threads (default: SPARSETRAIN_THREADS or the core count)', intOption('--threads', 1, 1024))
+    .option('--threads <n>', 'kernel threads (default: SPARSETRAIN_THREADS or the core count)', intOption('--threads', 1, 1024));
+  addPruningOptions(cmd);
+  return cmd
     .option('--config <file>', 'YAML file of these options (keys as the flags: batch-size, lr-schedule, ...); flags override it')
     .option('--resume <dir>', 'continue the run in <dir> (its config.yaml; --epochs, --max-steps, --threads, --data may change)')
     .option('--quiet', 'no progress output; only the result')
@@ -142,7 +149,8 @@ export interface RunTrainingOptions {
 /** Runs a training job with terminal output, Ctrl-C handling and the exit code set. */
 export async function runTraining(config: TrainConfig, command: string, resume: string | undefined, o: RunTrainingOptions = {}): Promise<TrainResult> {
   const reporter = consoleReporter({ quiet: o.quiet || o.json });
-  const trainer = new Trainer({ config, resume, command, reporter, plugins: o.plugins });
+  // The pruning plug-ins come from the configuration (so a resume rebuilds them from config.yaml), then the caller's.
+  const trainer = new Trainer({ config, resume, command, reporter, plugins: [...pruningPlugins(config), ...(o.plugins ?? [])] });
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
@@ -158,6 +166,11 @@ export async function runTraining(config: TrainConfig, command: string, resume: 
     process.removeListener('SIGINT', onSigint);
   }
   const s = result.summary;
+  const pruned = result.status === 'completed' || result.status === 'stopped' ? pruningOutcome(config, s) : null;
+  if (pruned) {
+    (s as unknown as Record<string, unknown>).pruning = pruned;
+    writeJsonAtomic(path.join(result.runDir, 'summary.json'), s);
+  }
   if (o.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
   else if (result.status !== 'diverged') {
     const t = s.test;
@@ -165,6 +178,7 @@ export async function runTraining(config: TrainConfig, command: string, resume: 
     if (t) {
       process.stdout.write(`test accuracy ${t.accuracy.toFixed(2)}% (loss ${t.loss.toFixed(4)}, top-5 ${t.top5.toFixed(2)}%) on ${t.samples} examples after ${s.steps} steps; ${s.trainSamplesPerSec} samples/s, ${mins}\n`);
     }
+    if (pruned) process.stdout.write(`${formatPruningOutcome(pruned)}\n`);
     if (result.message) process.stdout.write(`${result.message}\n`);
     process.stdout.write(`run: ${result.runDir}  (model.safetensors, metrics.jsonl, summary.json, checkpoint for --resume)\n`);
   }
@@ -188,7 +202,11 @@ Examples:
   sparsetrain train --model lenet300 --dataset mnist --epochs 20 --lr 0.05 --lr-schedule cosine
   sparsetrain train --model lenet5 --dataset fashion-mnist --config lenet5.yaml --epochs 30
   sparsetrain train --model resnet20 --dataset cifar10 --data ~/cifar-10-batches-bin --lr 0.1 --lr-schedule multistep --milestones 100,150 --epochs 200
-  sparsetrain train --resume runs/lenet5-mnist-20250101-120000`);
+  sparsetrain train --resume runs/lenet5-mnist-20250101-120000
+  sparsetrain train --model lenet300 --dataset mnist --epochs 15 --lr 0.1 --lr-schedule cosine --prune gradual --sparsity 0.9 --prune-start 1 --prune-end 8
+  sparsetrain train --model smallcnn --dataset mnist --epochs 10 --prune table --prune-table 2:0.2,3:0.5,4:0.8,5:0.9 --remove-units-fnz 0
+  sparsetrain train --model smallcnn --dataset mnist --epochs 10 --prune-units 2:0.1,3:0.2,4:0.4,5:0.6 --unit-scorer mrs
+  (docs/pruning-cli.md: every pruning flag with examples)`);
   cmd.action(async (o: TrainFlags, command: Command) => {
     const given = flagsGiven(command, o);
     let config: TrainConfig;

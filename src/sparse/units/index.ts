@@ -23,3 +23,5 @@ export { removeSparseUnits, nonZeroFractions } from './cleanup';
 export type { CleanupOptions, CleanupResult, CleanupUnit } from './cleanup';
 export { UnitPruningPlugin, unitPruningPlugin, parseFractionSchedule } from './schedule';
 export type { UnitPruningOptions, UnitPruningRound, FractionSchedule } from './schedule';
+export { UnitCleanupPlugin } from './cleanup-plugin';
+export type { UnitCleanupOptions } from './cleanup-plugin';

@@ -12,6 +12,7 @@ import { registerModels } from './commands/models';
 import { registerDatasets } from './commands/datasets';
 import { registerStart } from './commands/start';
 import { registerReproduce } from './commands/reproduce';
+import { registerSensitivity } from './commands/sensitivity';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerBench(program);
   registerReproduce(program);
+  registerSensitivity(program);
   return program;
 }
 

@@ -41,6 +41,8 @@ export interface TrainContext {
    * trainer; absent means false.
    */
   resumed?: boolean;
+  /** The run's directory (runs/<name>/), for plug-ins that write files of their own. Optional field filled by the trainer. */
+  runDir?: string;
   /** The current batch (during step hooks). */
   batch?: Batch;
   /** The loss of the current batch (afterBackward, afterStep). */

@@ -296,6 +296,7 @@ export class Trainer {
       batchesPerEpoch: nb,
       totalEpochs: c.epochs,
       resumed: !!this.opts.resume,
+      runDir: run.dir,
       sampleTrainBatches: (n: number, batchSize = c.batchSize): Batch[] => {
         const idx = data.trainIndices.subarray(0, Math.max(0, Math.min(n, data.trainIndices.length)));
         return [...evalBatches(data.train, batchSize, idx)].map((b) => ({ x: b.x, y: b.y }));

@@ -12,6 +12,7 @@ import type { TrainPlugin } from '../../train/plugin';
 import { addTrainOptions, runTraining, shellQuote } from './train';
 import { CONFIG_KEYS } from '../../train/config';
 import { resolveWithSources } from '../config';
+import { diagnosePlugins } from '../../diagnose/plugins';
 
 /** The default job. */
 export const START_JOB: Partial<TrainConfig> = {
@@ -46,7 +47,7 @@ export function registerStart(program: Command): void {
       process.stdout.write(`sparsetrain: training ${config.model} on ${config.dataset} for ${config.epochs} epochs (SGD lr ${config.lr}, momentum ${config.momentum}, ${config.lrSchedule} schedule, batch ${config.batchSize}); Ctrl-C stops with a checkpoint\n`);
     }
     const argv = process.argv.slice(2).map(shellQuote).join(' ');
-    const r = await runTraining(config, `sparsetrain ${argv}`, o.resume as string | undefined, { plugins: startPlugins(), quiet: !!o.quiet, json: !!o.json });
+    const r = await runTraining(config, `sparsetrain ${argv}`, o.resume as string | undefined, { plugins: [...startPlugins(), ...diagnosePlugins(config)], quiet: !!o.quiet, json: !!o.json });
     if (!quiet && r.status !== 'diverged') {
       process.stdout.write(`next: npx sparsetrain eval ${r.runDir}   |   npx sparsetrain train --help   |   /usr/bin/python3 scripts/check_run.py ${r.runDir}\n`);
     }

@@ -54,6 +54,21 @@ test('bad diagnosis input: one line naming the flag, exit 1', async () => {
   }
 });
 
+test('--unit-report (also from a config file) does not change the training; attack factor 1 neither', async () => {
+  fs.writeFileSync(path.join(TMP, 'report.yaml'), 'unit-report: 30\n');
+  const runs = await Promise.all([
+    cli(['train', ...SMALL, '--epochs', '1', '-b', '16', '--name', 'plain']),
+    cli(['train', ...SMALL, '--epochs', '1', '-b', '16', '--name', 'report', '--config', path.join(TMP, 'report.yaml')]),
+    cli(['train', ...SMALL, '--epochs', '1', '-b', '16', '--name', 'control', '--attack-unit', 'fc1:0', '--attack-factor', '1', '--attack-start', '1']),
+  ]);
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
+  const w = (n: string) => fs.readFileSync(path.join(TMP, n, 'model.safetensors'));
+  assert.ok(w('plain').equals(w('report')));
+  assert.ok(w('plain').equals(w('control')));
+  const m = JSON.parse(fs.readFileSync(path.join(TMP, 'report', 'metrics.jsonl'), 'utf8').trim());
+  assert.equal(m.unitHealth.examples, 30);
+});
+
 test('train with --unit-report and an attack; sensitivity on the run', async () => {
   const t = await cli(['train', ...SMALL, '--epochs', '2', '-b', '16', '--name', 'diag', '--unit-report', '--attack-unit', 'fc2:7',
     '--attack-start', '2', '--attack-times', '2', '--attack-every', '3', '--attack-log-every', '4']);

@@ -10,7 +10,7 @@
  *   --attack-times N           attacks (default 10)
  *   --attack-every I           steps between attacks (default 10)
  *   --attack-start S           step of the first attack (default 50; the first update is step 1)
- *   --attack-log-every K       unit values every K steps (default 10)
+ *   --attack-log-every K       unit values every K steps (default 50)
  *
  * Without --attack-unit the other attack fields stay null (config.yaml
  * records null), and giving one of them alone is an error.
@@ -35,7 +35,7 @@ export const DIAGNOSE_FIELD_FLAGS: Record<keyof DiagnoseConfig, string> = {
 };
 
 /** Defaults of the attack when --attack-unit is given (thesis section 3.4: from step 50, 10 times, every 10 steps, x100). */
-export const ATTACK_DEFAULTS = { attackFactor: 100, attackTimes: 10, attackEvery: 10, attackStart: 50, attackLogEvery: 10 } as const;
+export const ATTACK_DEFAULTS = { attackFactor: 100, attackTimes: 10, attackEvery: 10, attackStart: 50, attackLogEvery: 50 } as const;
 
 export const UNIT_REPORT_DEFAULT_EXAMPLES = 1000;
 

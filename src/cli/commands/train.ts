@@ -113,7 +113,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--attack-times <n>', 'lr attack: number of attacked steps (default 10)', intOption('--attack-times', 1))
     .option('--attack-every <i>', 'lr attack: steps between attacks (default 10)', intOption('--attack-every', 1))
     .option('--attack-start <s>', 'lr attack: step of the first attack, the first update being step 1 (default 50)', intOption('--attack-start', 1))
-    .option('--attack-log-every <k>', 'lr attack: log the unit every K steps (default 10)', intOption('--attack-log-every', 1));
+    .option('--attack-log-every <k>', 'lr attack: log the unit every K steps (default 50)', intOption('--attack-log-every', 1));
 }
 
 /** The TrainConfig fields given explicitly on the command line. */

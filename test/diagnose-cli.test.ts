@@ -2,8 +2,10 @@
  * The diagnosis on the command line, as a user runs it (spawned): bad
  * --unit-report / --attack-* / sensitivity input is one line naming the flag
  * or file; a small training run with the unit report and an attack writes
- * metrics.jsonl's unitHealth and attack.csv; `sparsetrain sensitivity` on
- * that run prints the table and writes sensitivity.csv / .json.
+ * metrics.jsonl's unitHealth and attack.csv (the same after a stop and
+ * --resume), the report and a factor-1 attack leave training unchanged;
+ * `sparsetrain sensitivity` on that run prints the table and writes
+ * sensitivity.csv / .json.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -70,10 +72,17 @@ test('--unit-report (also from a config file) does not change the training; atta
 });
 
 test('train with --unit-report and an attack; sensitivity on the run', async () => {
-  const t = await cli(['train', ...SMALL, '--epochs', '2', '-b', '16', '--name', 'diag', '--unit-report', '--attack-unit', 'fc2:7',
-    '--attack-start', '2', '--attack-times', '2', '--attack-every', '3', '--attack-log-every', '4']);
+  const args = ['train', ...SMALL, '--epochs', '2', '-b', '16', '--unit-report', '--attack-unit', 'fc2:7',
+    '--attack-start', '2', '--attack-times', '2', '--attack-every', '3', '--attack-log-every', '4'];
+  const [t, cut] = await Promise.all([cli([...args, '--name', 'diag']), cli([...args, '--name', 'diag-cut', '--max-steps', '5'])]);
   assert.equal(t.code, 0, t.stderr);
+  assert.equal(cut.code, 0, cut.stderr);
+  const resumed = await cli(['train', '--resume', path.join(TMP, 'diag-cut'), '--quiet']);
+  assert.equal(resumed.code, 0, resumed.stderr);
   const run = path.join(TMP, 'diag');
+  for (const f of ['attack.csv', 'model.safetensors']) {
+    assert.ok(fs.readFileSync(path.join(run, f)).equals(fs.readFileSync(path.join(TMP, 'diag-cut', f))), `${f}: a run stopped at step 5 and resumed equals an uninterrupted one`);
+  }
   const metrics = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
   assert.equal(metrics.length, 2);
   for (const m of metrics) {

@@ -24,3 +24,4 @@ export {
 } from './sparse/units';
 export * from './train';
 export * as experiments from './experiments';
+export * as diagnose from './diagnose';

@@ -13,6 +13,7 @@ import { registerDatasets } from './commands/datasets';
 import { registerStart } from './commands/start';
 import { registerReproduce } from './commands/reproduce';
 import { registerPrune } from './commands/prune';
+import { registerSensitivity } from './commands/sensitivity';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerReproduce(program);
   registerPrune(program);
+  registerSensitivity(program);
   return program;
 }
 

@@ -9,14 +9,15 @@ import { modelInfo, modelNames } from '../models';
 import { DATASET_NAMES } from '../data/datasets';
 import { parseLrTable } from '../optim/schedulers';
 import { PRUNING_FLAGS, resolvePruningConfig, type PruningConfig } from './pruning-config';
+import { DIAGNOSE_FIELD_FLAGS, resolveDiagnoseConfig, type DiagnoseConfig } from '../diagnose/config';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 export const LR_SCHEDULES = ['constant', 'step', 'multistep', 'exponential', 'cosine', 'table'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
 
-/** The pruning fields (--prune, --sparsity, --prune-units, ...) are in pruning-config.ts. */
-export interface TrainConfig extends PruningConfig {
+/** The pruning fields (--prune, --sparsity, --prune-units, ...) are in pruning-config.ts; diagnosis fields (--unit-report, --attack-*) in src/diagnose/config.ts. */
+export interface TrainConfig extends PruningConfig, DiagnoseConfig {
   model: string;
   dataset: string;
   /** --data DIR (data sets read from files); null: the data set's default location. */
@@ -74,6 +75,7 @@ export const FIELD_FLAGS: Record<keyof TrainConfig, string> = {
   limitTrain: '--limit-train', limitTest: '--limit-test', init: '--init', act: '--act', batchNorm: '--batch-norm',
   width: '--width', name: '--name', runsDir: '--runs-dir', threads: '--threads',
   ...PRUNING_FLAGS,
+  ...DIAGNOSE_FIELD_FLAGS,
 };
 
 export const CONFIG_KEYS = Object.keys(FIELD_FLAGS) as (keyof TrainConfig)[];
@@ -172,6 +174,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     name: p.name === undefined || p.name === null ? null : str('name', p.name),
     runsDir: str('runsDir', p.runsDir ?? DEFAULTS.runsDir),
     threads: p.threads === undefined || p.threads === null ? null : int('threads', p.threads, 1, 1024),
+    ...resolveDiagnoseConfig(p),
   };
   const betas = p.betas ?? DEFAULTS.betas;
   if (!Array.isArray(betas) || betas.length !== 2) throw bad('betas', 'two numbers in [0, 1), e.g. 0.9,0.999', betas);

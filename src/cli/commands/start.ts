@@ -25,6 +25,7 @@ import { addTrainOptions, runTraining, shellQuote } from './train';
 import { CONFIG_KEYS } from '../../train/config';
 import { PRUNING_KEYS } from '../../train/pruning-config';
 import { resolveWithSources } from '../config';
+import { diagnosePlugins } from '../../diagnose/plugins';
 
 /** The default job. */
 export const START_JOB: Partial<TrainConfig> = {
@@ -81,7 +82,7 @@ export function registerStart(program: Command): void {
       process.stdout.write(`sparsetrain: training ${config.model} on ${config.dataset} for ${config.epochs} epochs (SGD lr ${config.lr}, momentum ${config.momentum}, ${config.lrSchedule} schedule, batch ${config.batchSize})${pruning}; Ctrl-C stops with a checkpoint\n`);
     }
     const argv = process.argv.slice(2).map(shellQuote).join(' ');
-    const r = await runTraining(config, `sparsetrain ${argv}`, o.resume as string | undefined, { plugins: startPlugins(), quiet: !!o.quiet, json: !!o.json });
+    const r = await runTraining(config, `sparsetrain ${argv}`, o.resume as string | undefined, { plugins: [...startPlugins(), ...diagnosePlugins(config)], quiet: !!o.quiet, json: !!o.json });
     if (!quiet && r.status !== 'diverged') {
       process.stdout.write(`next: npx sparsetrain eval ${r.runDir}   |   npx sparsetrain train --help   |   /usr/bin/python3 scripts/check_run.py ${r.runDir}\n`);
     }

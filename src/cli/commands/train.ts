@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SparsetrainError } from '../../errors';
 import { modelNames } from '../../models';
 import { DATASET_NAMES } from '../../data/datasets';
@@ -21,6 +21,7 @@ import { addPruningOptions } from '../pruning-options';
 import { pruningPlugins } from '../../train/pruning-plugins';
 import { formatPruningOutcome, pruningOutcome } from '../../train/pruning-outcome';
 import { writeJsonAtomic } from '../../io/checkpoint';
+import { diagnosePlugins } from '../../diagnose/plugins';
 
 function listOption(flag: string, min: number, integer: boolean): (v: string) => number[] {
   return (v: string) => {
@@ -111,7 +112,15 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--config <file>', 'YAML file of these options (keys as the flags: batch-size, lr-schedule, ...); flags override it')
     .option('--resume <dir>', 'continue the run in <dir> (its config.yaml; --epochs, --max-steps, --threads, --data may change)')
     .option('--quiet', 'no progress output; only the result')
-    .option('--json', 'print summary.json on stdout at the end');
+    .option('--json', 'print summary.json on stdout at the end')
+    // ---- diagnosis (src/diagnose): unit health, the thesis' learning-rate attack ----
+    .addOption(new Option('--unit-report [n]', 'per epoch: frozen and dead units and sparsity per layer on N training examples (default 1000), into metrics.jsonl').preset('1000').argParser(intOption('--unit-report', 1)))
+    .option('--attack-unit <layer:index>', "lr attack (thesis 3.3) on one unit, e.g. conv1:0; logs its MRP, MRS, norms to attack.csv")
+    .option('--attack-factor <m>', 'lr attack: multiplier of the unit\'s weight lr (default 100)', nonNegative('--attack-factor'))
+    .option('--attack-times <n>', 'lr attack: number of attacked steps (default 10)', intOption('--attack-times', 1))
+    .option('--attack-every <i>', 'lr attack: steps between attacks (default 10)', intOption('--attack-every', 1))
+    .option('--attack-start <s>', 'lr attack: step of the first attack, the first update being step 1 (default 50)', intOption('--attack-start', 1))
+    .option('--attack-log-every <k>', 'lr attack: log the unit every K steps (default 50)', intOption('--attack-log-every', 1));
 }
 
 /** The TrainConfig fields given explicitly on the command line. */
@@ -216,6 +225,6 @@ Examples:
       config = resolveWithSources(fromFile, given, o.config);
     }
     const argv = process.argv.slice(2).map(shellQuote).join(' ');
-    await runTraining(config, `sparsetrain ${argv}`, o.resume, { quiet: o.quiet, json: o.json });
+    await runTraining(config, `sparsetrain ${argv}`, o.resume, { quiet: o.quiet, json: o.json, plugins: diagnosePlugins(config) });
   });
 }

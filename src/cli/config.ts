@@ -27,7 +27,8 @@ for (const k of CONFIG_KEYS) {
 BY_NAME.set('no-augment', 'augment');
 BY_NAME.set('no-shuffle', 'shuffle');
 
-const NUMBER_KEYS = new Set<keyof TrainConfig>(['epochs', 'batchSize', 'evalBatchSize', 'lr', 'momentum', 'weightDecay', 'eps', 'stepSize', 'gamma', 'etaMin', 'seed', 'validateSet', 'maxSteps', 'limitTrain', 'limitTest', 'width', 'threads', ...PRUNING_NUMBER_KEYS]);
+const NUMBER_KEYS = new Set<keyof TrainConfig>(['epochs', 'batchSize', 'evalBatchSize', 'lr', 'momentum', 'weightDecay', 'eps', 'stepSize', 'gamma', 'etaMin', 'seed', 'validateSet', 'maxSteps', 'limitTrain', 'limitTest', 'width', 'threads', ...PRUNING_NUMBER_KEYS,
+  'unitReport', 'attackFactor', 'attackTimes', 'attackEvery', 'attackStart', 'attackLogEvery']);
 const BOOL_KEYS = new Set<keyof TrainConfig>(['nesterov', 'augment', 'shuffle', 'batchNorm']);
 
 /** "30,60" or [30, 60] -> numbers; a list of non-numbers is returned as is (resolve rejects it). */

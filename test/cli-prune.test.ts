@@ -8,27 +8,12 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { readSafetensors } from '../src/io/safetensors';
+import { cliSandbox, type CliOutput } from './cli-util';
 
-const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-const BIN = path.join(ROOT, 'bin', 'sparsetrain.js');
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'st-cli-prune-'));
-process.on('exit', () => fs.rmSync(TMP, { recursive: true, force: true }));
-
-interface Out { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Out> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: TMP, env: { ...process.env, SPARSETRAIN_THREADS: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const { TMP, cli } = cliSandbox('st-cli-prune-');
 
 const run = (name: string, f: string) => path.join(TMP, 'runs', name, f);
 const json = (name: string, f = 'summary.json') => JSON.parse(fs.readFileSync(run(name, f), 'utf8'));
@@ -40,7 +25,7 @@ const JOB = [
   '--prune-units', '1:0.25,2:0.5', '--unit-examples', '64', '--remove-units-fnz', '0', '--quiet',
 ];
 
-function expectOneLineErrors(outs: Out[], cases: [string[], RegExp][]): void {
+function expectOneLineErrors(outs: CliOutput[], cases: [string[], RegExp][]): void {
   outs.forEach((o, i) => {
     const [args, re] = cases[i];
     const what = args.join(' ');

@@ -5,27 +5,12 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeIdx } from '../src/data/idx';
+import { cliSandbox } from './cli-util';
 
-const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-const BIN = path.join(ROOT, 'bin', 'sparsetrain.js');
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'st-cli-'));
-process.on('exit', () => fs.rmSync(TMP, { recursive: true, force: true }));
-
-interface Out { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Out> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: TMP, env: { ...process.env, SPARSETRAIN_THREADS: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const { TMP, cli } = cliSandbox('st-cli-');
 
 const SMALL = ['--dataset', 'synthetic', '--limit-train', '64', '--limit-test', '32', '--runs-dir', TMP];
 

@@ -8,27 +8,14 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { readSafetensors } from '../src/io/safetensors';
 import { parseRowsCsv, ROW_COLUMNS, type ComparisonRow } from '../src/sparse/compare';
 import { scorerFindings, type ActRow } from '../src/experiments/thesis-scorers-findings';
+import { cliSandbox } from './cli-util';
 
-const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-const BIN = path.join(ROOT, 'bin', 'sparsetrain.js');
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'st-thesis-scorers-'));
-process.on('exit', () => fs.rmSync(TMP, { recursive: true, force: true }));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: TMP, env: { ...process.env, SPARSETRAIN_THREADS: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const { TMP, cli } = cliSandbox('st-thesis-scorers-');
 
 test('reproduce thesis-scorers --smoke writes the CSV, the summary with its checks, the model and the phases', async () => {
   const r = await cli(['reproduce', 'thesis-scorers', '--smoke', '--runs-dir', TMP, '--quiet']);

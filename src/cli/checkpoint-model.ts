@@ -6,11 +6,13 @@
  * the run's values; model options (--act, --batch-norm, --width) are taken
  * from the run only when the model is the run's.
  *
+ * A run directory without config.yaml (a `sparsetrain prune` output) names
+ * them in its summary.json.
+ *
  * Weights load with loadModelWeights (PyTorch key names; a pruned state dict
  * with weight_orig / weight_mask prunes the model with its masks). A
- * checkpoint of a physically shrunk model (fewer units, sparse/units
- * shrink.ts) is loaded by first resizing the zoo model to the file's unit
- * counts (resizeToStateDict), then loading as usual.
+ * checkpoint of a physically shrunk model (fewer units) is loaded by first
+ * fitting the zoo model to the file's widths (train/fit-widths.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,11 +20,10 @@ import { SparsetrainError } from '../errors';
 import { modelNames } from '../models';
 import { DATASET_NAMES } from '../data/datasets';
 import type { Module } from '../nn/module';
-import { loadModelWeights } from '../io/checkpoint';
-import { readSafetensors } from '../io/safetensors';
+import { loadModelWeights, readJson } from '../io/checkpoint';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
 import { buildRunModel } from '../train/trainer';
-import { buildUnitGraph, resizeToStateDict } from '../sparse/units';
+import { fileShapes, fitWidths } from '../train/fit-widths';
 import { readConfigFile } from './config';
 
 export interface CheckpointFlags {
@@ -45,6 +46,18 @@ export interface CheckpointSource {
   config: TrainConfig;
 }
 
+/**
+ * The model, data set and model options named by a run directory's
+ * summary.json (a `sparsetrain prune` output has no config.yaml); null when
+ * there is none.
+ */
+export function readSummaryConfig(dir: string): Partial<TrainConfig> | null {
+  const file = path.join(dir, 'summary.json');
+  if (!fs.existsSync(file)) return null;
+  const s = readJson(file) as { model?: string; dataset?: string; data?: string | null; modelOptions?: { act?: 'relu' | 'tanh' | null; batchNorm?: boolean; width?: number | null } };
+  return { model: s.model, dataset: s.dataset, data: s.data ?? null, act: s.modelOptions?.act ?? null, batchNorm: s.modelOptions?.batchNorm ?? false, width: s.modelOptions?.width ?? null };
+}
+
 /** Resolves a checkpoint argument (op names the command in errors, e.g. 'sensitivity'). */
 export function resolveCheckpoint(checkpoint: string, o: CheckpointFlags, op: string): CheckpointSource {
   if (!fs.existsSync(checkpoint)) throw new SparsetrainError('ERR_IO', `${op} ${checkpoint}: no such file or directory; expected a .safetensors file or a run directory`);
@@ -57,6 +70,7 @@ export function resolveCheckpoint(checkpoint: string, o: CheckpointFlags, op: st
     const cfg = path.join(checkpoint, 'config.yaml');
     if (!fs.existsSync(file)) throw new SparsetrainError('ERR_IO', `${op} ${checkpoint}: the directory has no model.safetensors; expected a run directory or a .safetensors file`);
     if (fs.existsSync(cfg)) saved = readConfigFile(cfg);
+    else saved = readSummaryConfig(checkpoint) ?? {};
   }
   const model = o.model ?? saved.model;
   const dataset = o.dataset ?? saved.dataset;
@@ -76,31 +90,13 @@ export function resolveCheckpoint(checkpoint: string, o: CheckpointFlags, op: st
 
 /**
  * Builds the configured model for a data set's shapes and loads the file's
- * weights (shrunk checkpoints resized first). Returns the keys loaded as pruned pairs.
+ * weights; a shrunk checkpoint's widths are fitted first (train/fit-widths.ts).
+ * Returns the keys loaded as pruned pairs.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function loadCheckpointModel(src: CheckpointSource, ds: { channels: number; height: number; width: number; numClasses: number }, op: string): { model: Module<any[], any>; pruned: string[] } {
   const model = buildRunModel(src.config, ds);
-  let tensors: Map<string, { shape: number[] }> | null = null;
-  try {
-    tensors = readSafetensors(src.file).tensors;
-  } catch {
-    tensors = null; // loadModelWeights reports the problem with the file
-  }
-  if (tensors) {
-    const own = new Map([...model.stateDict()].map(([k, t]) => [k, t.shape]));
-    const differs = [...tensors].some(([k, t]) => {
-      const s = own.get(k) ?? own.get(k.replace(/_(orig|mask)$/, ''));
-      return s !== undefined && (s.length !== t.shape.length || s.some((d, i) => d !== t.shape[i]));
-    });
-    if (differs) {
-      try {
-        resizeToStateDict(model, buildUnitGraph(model, [ds.channels, ds.height, ds.width]), tensors as Map<string, { shape: number[]; data: number[] }>);
-      } catch (e) {
-        throw new SparsetrainError('ERR_ARGUMENT', `${op} ${src.file}: the tensor shapes fit neither ${src.config.model} nor a shrunk ${src.config.model} (${(e as Error).message})`);
-      }
-    }
-  }
+  fitWidths(model, fileShapes(src.file), [ds.channels, ds.height, ds.width], `${op} ${src.file}`);
   const pruned = loadModelWeights(src.file, model, src.config.model, op);
   return { model, pruned };
 }

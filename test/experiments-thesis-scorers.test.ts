@@ -51,6 +51,7 @@ test('reproduce thesis-scorers --smoke writes the CSV, the summary with its chec
   const w = readSafetensors(path.join(dir, 'model.safetensors')).tensors;
   assert.deepEqual([...w.keys()].sort(), ['conv1.bias', 'conv1.weight', 'conv2.bias', 'conv2.weight', 'fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight']);
   assert.ok(fs.readFileSync(path.join(dir, 'model.safetensors')).equals(fs.readFileSync(path.join(dir, 'relu', 'model.safetensors'))));
+  assert.equal(s.finalPhase, 'relu', 'the phase the final model came from (scripts/check_run.py reads its summary)');
   // An existing run directory is not overwritten.
   const again = await cli(['reproduce', 'thesis-scorers', '--smoke', '--runs-dir', TMP, '--quiet']);
   assert.equal(again.code, 1);

@@ -9,7 +9,8 @@
  *   runs/NAME/model.safetensors  the experiment's final model (PyTorch names; a physically
  *                             shrunk model has its smaller shapes)
  *   runs/NAME/summary.json    the experiment: its checks (target, measured, passed), the
- *                             key numbers of every phase, the command, the wall time
+ *                             key numbers of every phase, the command, the wall time, and
+ *                             finalPhase (the phase directory the final model came from)
  *   runs/NAME/*.csv           tables an experiment produces (e.g. the scorer comparison)
  *
  * `smoke` runs a tiny version (few examples, an epoch or two) so tests can
@@ -118,6 +119,10 @@ export function finishExperiment(
   e: Experiment, o: ExperimentOptions, dir: string, finalModel: string, checks: ExperimentCheck[], details: Record<string, unknown>, startedAt: number,
 ): ExperimentResult {
   const target = path.join(dir, 'model.safetensors');
+  // The phase whose run produced the final model: its summary.json holds the data set,
+  // normalisation and test accuracy that scripts/check_run.py checks the copy against.
+  const phaseDir = path.dirname(path.resolve(finalModel));
+  const finalPhase = phaseDir !== path.resolve(dir) && fs.existsSync(path.join(phaseDir, 'summary.json')) ? path.relative(dir, phaseDir) : null;
   if (path.resolve(finalModel) !== path.resolve(target)) {
     const tmp = `${target}.tmp-${process.pid}`;
     fs.copyFileSync(finalModel, tmp);
@@ -133,6 +138,7 @@ export function finishExperiment(
     checks,
     ...details,
     model: 'model.safetensors',
+    finalPhase,
     wallSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
     finishedAt: new Date().toISOString(),
   });

@@ -4,6 +4,7 @@
  * the fused kernel, or when recording (double backward) the same formula in
  * differentiable ops.
  */
+import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { fmt, numel } from '../tensor/shape';
 import { backend } from '../backend';
@@ -38,7 +39,7 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new SparsetrainError('ERR_SHAPE', `batchNorm: ${name} must be [${C}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
   }
   const training = o.training ?? true;
-  const y = new Float32Array(x.numel);
+  const y = uninitF32(x.numel);
   const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
   const chan = [1, C, ...x.shape.slice(2).map(() => 1)];
   if (training) {
@@ -59,7 +60,7 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
         const gx = mul(invstd, sub(sub(gxhat, mean(gxhat, axes, true)), mul(xhat, mean(mul(gxhat, xhat), axes, true))));
         return [x.requiresGrad ? gx : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null];
       }
-      const dx = new Float32Array(x.numel);
+      const dx = uninitF32(x.numel);
       const dw = w ? new Float32Array(C) : null;
       const db = b ? new Float32Array(C) : null;
       backend().batchNormBackward(g.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S);

@@ -52,6 +52,7 @@
         "native/src/misc/optim.cc",
         "native/src/misc/copy.cc",
         "native/src/misc/select.cc",
+        "native/src/misc/malloc_policy.cc",
         "native/src/elementwise/reduce.cc",
         "native/src/elementwise/softmax.cc"
       ],

@@ -7,7 +7,9 @@
  * (bench/torch_side.py over shared/reference/torch_bench.py) one after the
  * other, each in a fresh process, alternating which goes first, then prints
  * one JSON line per model with the medians and the ratios ours / PyTorch's.
- * PyTorch runs with OPENBLAS_CORETYPE=SkylakeX (Debian's OpenBLAS otherwise
+ * Both sides also report training samples per second of process CPU time
+ * (ratio.train_cpu): with 1 thread it hardly moves under other load, where
+ * wall time does. PyTorch runs with OPENBLAS_CORETYPE=SkylakeX (Debian's OpenBLAS otherwise
  * picks its AVX2 kernels on this CPU and is about half as fast).
  */
 import { spawnSync } from 'child_process';
@@ -65,10 +67,11 @@ for (const m of models) {
     batch: Number(batch),
     threads: Number(threads),
     rounds,
-    sparsetrain: { train_samples_per_s: med(a, 'train_samples_per_s'), infer_samples_per_s: med(a, 'infer_samples_per_s'), peak_rss_mb: med(a, 'peak_rss_mb') },
-    pytorch: { train_samples_per_s: med(b, 'train_samples_per_s'), infer_samples_per_s: med(b, 'infer_samples_per_s'), peak_rss_mb: med(b, 'peak_rss_mb'), version: b[0].torch },
+    sparsetrain: { train_samples_per_s: med(a, 'train_samples_per_s'), train_cpu_samples_per_s: med(a, 'train_cpu_samples_per_s'), infer_samples_per_s: med(a, 'infer_samples_per_s'), peak_rss_mb: med(a, 'peak_rss_mb') },
+    pytorch: { train_samples_per_s: med(b, 'train_samples_per_s'), train_cpu_samples_per_s: med(b, 'train_cpu_samples_per_s'), infer_samples_per_s: med(b, 'infer_samples_per_s'), peak_rss_mb: med(b, 'peak_rss_mb'), version: b[0].torch },
     ratio: {
       train: +(med(a, 'train_samples_per_s') / med(b, 'train_samples_per_s')).toFixed(3),
+      train_cpu: +(med(a, 'train_cpu_samples_per_s') / med(b, 'train_cpu_samples_per_s')).toFixed(3),
       infer: +(med(a, 'infer_samples_per_s') / med(b, 'infer_samples_per_s')).toFixed(3),
       peak_rss: +(med(a, 'peak_rss_mb') / med(b, 'peak_rss_mb')).toFixed(3),
     },

@@ -15,8 +15,13 @@ interface Out {
   yEval: Float32Array; dx: Float32Array; dgamma: Float32Array | null; dbeta: Float32Array | null;
 }
 
-/** Runs train forward, eval forward (with the updated running stats) and backward on one backend. */
-function runAll(be: Backend, N: number, C: number, S: number, affine: boolean, running: boolean, seed: number): Out {
+/**
+ * Runs train forward, eval forward (with the updated running stats) and backward on one backend.
+ * relu: the fused BatchNorm+ReLU; its backward masks by `reluMask` (default: this run's own y), so
+ * that two backends can be compared with one mask (values within rounding of 0 could flip it).
+ */
+function runAll(be: Backend, N: number, C: number, S: number, affine: boolean, running: boolean, seed: number,
+  relu = false, reluMask?: Float32Array): Out {
   const n = N * C * S;
   const x = seededArray(n, seed, -2, 3);
   const dy = seededArray(n, seed + 1);
@@ -27,13 +32,13 @@ function runAll(be: Backend, N: number, C: number, S: number, affine: boolean, r
   const y = new Float32Array(n).fill(NaN);
   const mean = new Float32Array(C).fill(NaN);
   const invStd = new Float32Array(C).fill(NaN);
-  be.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, invStd, rm, rv, 0.1);
+  be.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, invStd, rm, rv, 0.1, relu);
   const yEval = new Float32Array(n).fill(NaN);
   be.batchNormForwardEval(x, gamma, beta, rm ?? mean, rv ?? invStd, yEval, N, C, S, 1e-3);
   const dx = new Float32Array(n).fill(NaN);
   const dgamma = affine ? new Float32Array(C).fill(NaN) : null;
   const dbeta = affine ? new Float32Array(C).fill(NaN) : null;
-  be.batchNormBackward(dy, x, gamma, mean, invStd, dx, dgamma, dbeta, N, C, S);
+  be.batchNormBackward(dy, x, gamma, mean, invStd, dx, dgamma, dbeta, N, C, S, relu ? reluMask ?? y : null);
   return { y, mean, invStd, rm, rv, yEval, dx, dgamma, dbeta };
 }
 
@@ -49,13 +54,13 @@ const CASES: [number, number, number][] = [
   [0, 3, 4], // empty batch
 ];
 
-test('batchnorm: native matches reference (train, eval, backward, running stats) on all ISAs and 1/2 threads', () => {
+test('batchnorm: native matches reference (train, eval, backward, running stats, fused ReLU) on all ISAs and 1/2 threads', () => {
   CASES.forEach(([N, C, S], k) => {
-    for (const [affine, running] of [[true, true], [false, false], [true, false]]) {
-      const r = runAll(ref, N, C, S, affine, running, 10 * k);
+    for (const [affine, running, relu] of [[true, true, false], [false, false, false], [true, false, false], [true, true, true], [false, false, true]]) {
+      const r = runAll(ref, N, C, S, affine, running, 10 * k, relu);
       eachConfig((cfg) => {
-        const msg = `N=${N} C=${C} S=${S} affine=${affine} running=${running} ${cfg}`;
-        const o = runAll(nat, N, C, S, affine, running, 10 * k);
+        const msg = `N=${N} C=${C} S=${S} affine=${affine} running=${running} relu=${relu} ${cfg}`;
+        const o = runAll(nat, N, C, S, affine, running, 10 * k, relu, r.y);
         assertClose(o.mean, r.mean, { rtol: 1e-5, atol: 1e-6, msg: `saveMean ${msg}` });
         assertClose(o.invStd, r.invStd, { rtol: 1e-5, msg: `saveInvStd ${msg}` });
         assertClose(o.y, r.y, { rtol: 1e-4, atol: 1e-5, msg: `y ${msg}` });
@@ -91,7 +96,7 @@ test('batchnorm: statistics stay accurate for large N*S and a large mean (native
     const saveMean = new Float32Array(c);
     const saveInv = new Float32Array(c);
     const rv = new Float32Array(c);
-    nat.batchNormForwardTrain(x, null, null, new Float32Array(x.length), n, c, s, 1e-5, saveMean, saveInv, null, rv, 1);
+    nat.batchNormForwardTrain(x, null, null, new Float32Array(x.length), n, c, s, 1e-5, saveMean, saveInv, null, rv, 1, false);
     assertClose(saveMean, mean, { rtol: 1e-7, msg: `mean S=${s}` });
     assertClose(saveInv, inv, { rtol: 1e-5, msg: `invStd S=${s}` });
     assertClose(rv, Array.from(v, (q) => q / (n * s - 1)), { rtol: 1e-5, msg: `running var S=${s}` });
@@ -106,7 +111,7 @@ test('batchnorm reference: hand-computed statistics and running-stat update', ()
   const inv = new Float32Array(1);
   const rm = Float32Array.of(1);
   const rv = Float32Array.of(2);
-  ref.batchNormForwardTrain(x, Float32Array.of(2), Float32Array.of(0.5), y, 2, 1, 2, 0, mean, inv, rm, rv, 0.25);
+  ref.batchNormForwardTrain(x, Float32Array.of(2), Float32Array.of(0.5), y, 2, 1, 2, 0, mean, inv, rm, rv, 0.25, false);
   assert.equal(mean[0], 3);
   assert.equal(inv[0], Math.fround(1 / Math.sqrt(3.5)));
   assert.equal(rm[0], 0.75 * 1 + 0.25 * 3);
@@ -144,7 +149,7 @@ test('batchnorm reference: backward matches finite differences of the training f
     const mean = new Float32Array(C);
     const inv = new Float32Array(C);
     const L = () => {
-      ref.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, inv, null, null, 0.1);
+      ref.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, inv, null, null, 0.1, false);
       let s = 0;
       for (let i = 0; i < n; i++) s += y[i] * r[i];
       return s;
@@ -153,7 +158,7 @@ test('batchnorm reference: backward matches finite differences of the training f
     const dx = new Float32Array(n);
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
-    ref.batchNormBackward(r, x, gamma, mean, inv, dx, dgamma, dbeta, N, C, S);
+    ref.batchNormBackward(r, x, gamma, mean, inv, dx, dgamma, dbeta, N, C, S, null);
     const msg = `N=${N} C=${C} S=${S}`;
     assertClose(dx, numericGrad(x, L, 1e-2), { rtol: 1e-2, atol: 2e-3, msg: `dx ${msg}` });
     assertClose(dgamma, numericGrad(gamma, L, 1e-2), { rtol: 1e-3, atol: 1e-3, msg: `dgamma ${msg}` });
@@ -166,35 +171,35 @@ test('batchnorm: one value per channel, empty batch, bad sizes and short buffers
   const c4 = () => new Float32Array(4);
   for (const be of [nat, ref]) {
     // N*S = 1 cannot give a variance in training mode
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, c4(), 1, 4, 1, 1e-5, c4(), c4(), null, null, 0.1), /batchNormForwardTrain: expected more than 1 value per channel/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, c4(), 1, 4, 1, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: expected more than 1 value per channel/);
     // empty batch: save stats are mean 0, invStd 1/sqrt(eps), running stats untouched
     const mean = c4().fill(NaN);
     const inv = c4().fill(NaN);
     const rm = c4().fill(0.5);
-    be.batchNormForwardTrain(new Float32Array(0), null, null, new Float32Array(0), 0, 4, 3, 0.25, mean, inv, rm, null, 0.1);
+    be.batchNormForwardTrain(new Float32Array(0), null, null, new Float32Array(0), 0, 4, 3, 0.25, mean, inv, rm, null, 0.1, false);
     assert.deepEqual(Array.from(mean), [0, 0, 0, 0]);
     assert.deepEqual(Array.from(inv), [2, 2, 2, 2]);
     assert.deepEqual(Array.from(rm), [0.5, 0.5, 0.5, 0.5]);
     const dg = c4().fill(NaN);
-    be.batchNormBackward(new Float32Array(0), new Float32Array(0), null, mean, inv, new Float32Array(0), dg, null, 0, 4, 3);
+    be.batchNormBackward(new Float32Array(0), new Float32Array(0), null, mean, inv, new Float32Array(0), dg, null, 0, 4, 3, null);
     assert.deepEqual(Array.from(dg), [0, 0, 0, 0]);
     const y = new Float32Array(24);
     const sh = (a: Float32Array) => a.subarray(0, a.length - 1);
-    assert.throws(() => be.batchNormForwardTrain(sh(x), null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1), /batchNormForwardTrain: x has/);
-    assert.throws(() => be.batchNormForwardTrain(x, sh(c4()), null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1), /batchNormForwardTrain: gamma has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, sh(y), 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1), /batchNormForwardTrain: y has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), sh(c4()), null, null, 0.1), /batchNormForwardTrain: saveInvStd has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, sh(c4()), 0.1), /batchNormForwardTrain: runningVar has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, -1, c4(), c4(), null, null, 0.1), /batchNormForwardTrain: eps must be/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, NaN), /batchNormForwardTrain: momentum must be/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2.5, 4, 3, 1e-5, c4(), c4(), null, null, 0.1), /batchNormForwardTrain: N must be/);
+    assert.throws(() => be.batchNormForwardTrain(sh(x), null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: x has/);
+    assert.throws(() => be.batchNormForwardTrain(x, sh(c4()), null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: gamma has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, sh(y), 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: y has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), sh(c4()), null, null, 0.1, false), /batchNormForwardTrain: saveInvStd has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, sh(c4()), 0.1, false), /batchNormForwardTrain: runningVar has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, -1, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: eps must be/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, NaN, false), /batchNormForwardTrain: momentum must be/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2.5, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: N must be/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), sh(c4()), y, 2, 4, 3, 1e-5), /batchNormForwardEval: runningVar has/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), sh(y), 2, 4, 3, 1e-5), /batchNormForwardEval: y has/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), y, -2, 4, 3, 1e-5), /batchNormForwardEval: N must be/);
-    assert.throws(() => be.batchNormBackward(sh(x), x, null, c4(), c4(), y, null, null, 2, 4, 3), /batchNormBackward: dy has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), sh(y), null, null, 2, 4, 3), /batchNormBackward: dx has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, sh(c4()), c4(), y, null, null, 2, 4, 3), /batchNormBackward: saveMean has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), y, c4(), sh(c4()), 2, 4, 3), /batchNormBackward: dbeta has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), new Float64Array(24) as unknown as Float32Array, null, null, 2, 4, 3), /batchNormBackward: dx must be a Float32Array/);
+    assert.throws(() => be.batchNormBackward(sh(x), x, null, c4(), c4(), y, null, null, 2, 4, 3, null), /batchNormBackward: dy has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), sh(y), null, null, 2, 4, 3, null), /batchNormBackward: dx has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, sh(c4()), c4(), y, null, null, 2, 4, 3, null), /batchNormBackward: saveMean has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), y, c4(), sh(c4()), 2, 4, 3, null), /batchNormBackward: dbeta has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), new Float64Array(24) as unknown as Float32Array, null, null, 2, 4, 3, null), /batchNormBackward: dx must be a Float32Array/);
   }
 });

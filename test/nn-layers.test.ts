@@ -9,6 +9,7 @@ import {
   Tensor, tensor, noGrad, Module, Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, Tanh, Sigmoid, LeakyReLU,
   MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Identity, Dropout, Sequential, Generator, init, SparsetrainError,
 } from '../src';
+import * as st from '../src';
 import { assertClose, seededArray } from './util';
 
 const rnd = (shape: number[], seed: number, lo = -1, hi = 1): Tensor =>
@@ -342,4 +343,39 @@ test('init: gains, fans, distributions', () => {
   const a = init.kaimingUniform(Tensor.empty([3, 4]), { generator: new Generator(9) });
   const b = init.kaimingUniform(Tensor.empty([3, 4]), { generator: new Generator(9) });
   assert.deepEqual(a.toArray(), b.toArray());
+});
+
+test('Sequential(BatchNorm2d, ReLU) runs fused and equals the separate modules; hooks still see the unfused output', () => {
+  const x = st.randn([4, 3, 5, 5], { generator: new st.Generator(3) });
+  const make = () => {
+    const s = new Sequential(new BatchNorm2d(3), new ReLU());
+    (s[0] as BatchNorm2d).weight!.f32.set([0.5, 1, 2]);
+    (s[0] as BatchNorm2d).bias!.f32.set([0.1, -0.2, 0]);
+    return s;
+  };
+  const a = make();
+  const b = make();
+  const ya = a.call(x);
+  const bn = b[0] as BatchNorm2d;
+  const yb = st.relu(bn.call(x)); // unfused, by hand
+  assert.equal(ya.gradFn?.name, 'batchNormRelu');
+  assert.deepEqual(Array.from(ya.f32), Array.from(yb.f32));
+  st.sum(st.mul(ya, x)).backward();
+  st.sum(st.mul(yb, x)).backward();
+  assert.deepEqual(Array.from(a.parameters()[0].grad!.f32), Array.from(bn.weight!.grad!.f32));
+  assert.deepEqual(Array.from(a.parameters()[1].grad!.f32), Array.from(bn.bias!.grad!.f32));
+  assert.deepEqual(Array.from((a[0] as BatchNorm2d).running_mean!.f32), Array.from(bn.running_mean!.f32));
+  // A hook on the BatchNorm sees its own (pre-ReLU) output, which has negative values.
+  let seen: Tensor | null = null;
+  const c = make();
+  (c[0] as BatchNorm2d).registerForwardHook((_m, _i, out) => { seen = out as Tensor; });
+  const yc = c.call(x);
+  assert.ok(seen !== null && Array.from((seen as Tensor).f32).some((v) => v < 0));
+  assert.deepEqual(Array.from(yc.f32), Array.from(ya.f32));
+  // A hook on the ReLU also disables the fusion and runs.
+  let reluSeen = false;
+  const d = make();
+  (d[1] as ReLU).registerForwardHook(() => { reluSeen = true; });
+  d.call(x);
+  assert.ok(reluSeen);
 });

@@ -259,6 +259,41 @@ test('batchNorm training mode: batch statistics, running stats update (unbiased 
   throwsST(() => st.batchNorm(rnd([4], 1)), 'ERR_SHAPE', 'batchNorm', '[4]');
 });
 
+test('batchNorm with relu: equals relu(batchNorm(x)) in value, gradients, double backward and running stats; eval mode too', () => {
+  for (const [i, shape] of [[6, 3], [2, 3, 5], [3, 2, 6, 7], [2, 4, 8, 8]].entries()) {
+    const x = rnd(shape, 180 + i, -2, 3);
+    const C = shape[1];
+    const w = rnd([C], 190 + i, 0.5, 1.5);
+    const b = rnd([C], 195 + i);
+    const msg = `batchNorm relu ${JSON.stringify(shape)}`;
+    const fused = (p: Tensor, q: Tensor, r: Tensor) => st.batchNorm(p, { weight: q, bias: r, training: true, relu: true });
+    const plain = (p: Tensor, q: Tensor, r: Tensor) => st.relu(st.batchNorm(p, { weight: q, bias: r, training: true }));
+    const rmA = rnd([C], 5), rvA = rnd([C], 6, 0.5, 2), rmB = rnd([C], 5), rvB = rnd([C], 6, 0.5, 2);
+    const yf = st.batchNorm(x, { weight: w, bias: b, runningMean: rmA, runningVar: rvA, training: true, relu: true });
+    const yp = st.relu(st.batchNorm(x, { weight: w, bias: b, runningMean: rmB, runningVar: rvB, training: true }));
+    assertClose(arr(yf), arr(yp), { rtol: 1e-6, atol: 1e-7, msg });
+    assert.deepEqual(arr(rmA), arr(rmB), `${msg} running mean`);
+    assert.deepEqual(arr(rvA), arr(rvB), `${msg} running var`);
+    // Gradients against the unfused composite (same seeds, same output gradient) on both backends.
+    const r = checkBackends(fused, [x, w, b], { msg, rtol: 2e-4, atol: 2e-5 });
+    const q = checkBackends(plain, [x, w, b], { msg, rtol: 2e-4, atol: 2e-5 });
+    r.grads.forEach((g, k) => assertClose(arr(g!), arr(q.grads[k]!), { rtol: 1e-4, atol: 1e-5, msg: `${msg} grad ${k} vs unfused` }));
+    gradcheck(fused, [x, w, b], { msg });
+    // Double backward: Hessian-vector products equal those of the composite.
+    const v = [rnd(shape, 7), rnd([C], 8), rnd([C], 9)];
+    const R = rnd(shape, 10);
+    const params = [leaf(x), leaf(w), leaf(b)];
+    const loss = (f: typeof fused) => () => st.sum(st.mul(f(params[0], params[1], params[2]), R));
+    const hf = st.hvp(loss(fused), params, v);
+    const hp = st.hvp(loss(plain), params, v);
+    hf.forEach((h, k) => assertClose(arr(h!), arr(hp[k]!), { rtol: 1e-4, atol: 1e-5, msg: `${msg} hvp ${k}` }));
+    // Eval mode: relu of the eval-mode normalisation.
+    const rm = rnd([C], 11), rv = rnd([C], 12, 0.5, 2);
+    const ye = st.batchNorm(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false, relu: true });
+    assertClose(arr(ye), arr(st.relu(st.batchNorm(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false }))), { rtol: 1e-6, atol: 1e-7, msg });
+  }
+});
+
 test('batchNorm eval mode: running statistics, gradients of x, weight, bias', () => {
   const x = rnd([3, 4, 2, 3], 7, -2, 2);
   const w = rnd([4], 8, 0.5, 1.5);

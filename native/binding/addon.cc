@@ -1,6 +1,7 @@
 // Module entry of the native addon: runtime information plus each kernel family's bindings.
 #include "bind_util.h"
 #include "dispatch.h"
+#include "misc/malloc_policy.h"
 #include "threads.h"
 
 namespace stb {
@@ -24,6 +25,7 @@ static void SetIsa(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  st::apply_malloc_policy();
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getIsa", Napi::Function::New(env, GetIsa));

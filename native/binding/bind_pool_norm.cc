@@ -136,9 +136,9 @@ float eps_arg(const Args& a, size_t idx) {
   return (float)e;
 }
 
-// batchNormForwardTrain(x, gamma, beta, y, N, C, S, eps, saveMean, saveInvStd, runningMean, runningVar, momentum)
+// batchNormForwardTrain(x, gamma, beta, y, N, C, S, eps, saveMean, saveInvStd, runningMean, runningVar, momentum, relu)
 void BatchNormForwardTrain(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNormForwardTrain", 13);
+  Args a(info, "batchNormForwardTrain", 14);
   const int64_t N = a.size(4, "N"), C = a.size(5, "C"), S = a.size(6, "S");
   const float eps = eps_arg(a, 7);
   const double momentum = a.num(12, "momentum");
@@ -152,9 +152,10 @@ void BatchNormForwardTrain(const Napi::CallbackInfo& info) {
   float* save_invstd = a.arr<float>(9, "saveInvStd", C);
   float* running_mean = a.arr_or_null<float>(10, "runningMean", C);
   float* running_var = a.arr_or_null<float>(11, "runningVar", C);
+  const bool relu = a.flag(13, "relu");
   guard(a, [&] {
     st::batchnorm_forward_train(x, gamma, beta, y, N, C, S, eps, save_mean, save_invstd, running_mean, running_var,
-                                (float)momentum);
+                                (float)momentum, relu);
   });
 }
 
@@ -173,9 +174,9 @@ void BatchNormForwardEval(const Napi::CallbackInfo& info) {
   guard(a, [&] { st::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, y, N, C, S, eps); });
 }
 
-// batchNormBackward(dy, x, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, N, C, S)
+// batchNormBackward(dy, x, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, N, C, S, reluOut)
 void BatchNormBackward(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNormBackward", 11);
+  Args a(info, "batchNormBackward", 12);
   const int64_t N = a.size(8, "N"), C = a.size(9, "C"), S = a.size(10, "S");
   const int64_t n = product(a, {N, C, S});
   const float* dy = a.arr<float>(0, "dy", n);
@@ -186,7 +187,8 @@ void BatchNormBackward(const Napi::CallbackInfo& info) {
   float* dx = a.arr<float>(5, "dx", n);
   float* dgamma = a.arr_or_null<float>(6, "dgamma", C);
   float* dbeta = a.arr_or_null<float>(7, "dbeta", C);
-  guard(a, [&] { st::batchnorm_backward(dy, x, gamma, save_mean, save_invstd, dx, dgamma, dbeta, N, C, S); });
+  const float* relu_out = a.arr_or_null<float>(11, "reluOut", n);
+  guard(a, [&] { st::batchnorm_backward(dy, x, gamma, save_mean, save_invstd, dx, dgamma, dbeta, N, C, S, relu_out); });
 }
 }  // namespace
 

@@ -182,10 +182,11 @@ export interface Backend {
    * channel when training"); n = 0 writes saveMean = 0, saveInvStd = 1/sqrt(eps) and leaves the
    * running stats untouched. eps must be finite and >= 0. Statistics are accumulated in double
    * precision (two passes: mean, then the squared deviations).
+   * relu: a ReLU fused in the same pass, y = max(y, 0) (NaN stays NaN).
    */
   batchNormForwardTrain(
     x: F32, gamma: F32 | null, beta: F32 | null, y: F32, N: number, C: number, S: number, eps: number,
-    saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number,
+    saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number, relu: boolean,
   ): void;
   /** Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta (gamma/beta null: 1/0; eps >= 0). */
   batchNormForwardEval(
@@ -195,10 +196,12 @@ export interface Backend {
   /**
    * Gradients of the training-mode forward, from its saveMean/saveInvStd; dx overwritten,
    * dgamma/dbeta overwritten when not null (zeros when N*S = 0). gamma null means 1.
+   * reluOut [N*C*S] or null: the forward ran with relu and this is its output y; dy is then the
+   * gradient of y, and the normalised values receive dy where reluOut > 0, else 0.
    */
   batchNormBackward(
     dy: F32, x: F32, gamma: F32 | null, saveMean: F32, saveInvStd: F32,
-    dx: F32, dgamma: F32 | null, dbeta: F32 | null, N: number, C: number, S: number,
+    dx: F32, dgamma: F32 | null, dbeta: F32 | null, N: number, C: number, S: number, reluOut: F32 | null,
   ): void;
 
   // ---- elementwise ---------------------------------------------------------

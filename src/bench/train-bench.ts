@@ -27,6 +27,8 @@ export interface TrainBenchResult {
   batch: number;
   threads: number;
   train_samples_per_s: number;
+  /** Samples per second of process CPU time (user + system, all threads) while training: far less sensitive to other load than wall time. */
+  train_cpu_samples_per_s: number;
   infer_samples_per_s: number;
   peak_rss_mb: number;
   train_step_ms: number;
@@ -51,8 +53,11 @@ export function runTrainBench(o: TrainBenchOptions): TrainBenchResult {
   const warmup = o.warmup ?? 5;
   for (let i = 0; i < warmup; i++) step();
   let t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < o.steps; i++) step();
+  const cpu = process.cpuUsage(cpu0);
   const trainSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const trainCpuSec = (cpu.user + cpu.system) / 1e6;
   model.eval();
   const infer = noGrad(() => {
     for (let i = 0; i < 3; i++) forward(x);
@@ -66,6 +71,7 @@ export function runTrainBench(o: TrainBenchOptions): TrainBenchResult {
     batch: o.batch,
     threads: getThreads(),
     train_samples_per_s: round1((o.batch * o.steps) / trainSec),
+    train_cpu_samples_per_s: round1((o.batch * o.steps) / trainCpuSec),
     infer_samples_per_s: round1((o.batch * o.steps) / infer),
     peak_rss_mb: round1(process.resourceUsage().maxRSS / 1024),
     train_step_ms: Math.round((trainSec / o.steps) * 1e4) / 10,

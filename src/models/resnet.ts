@@ -37,7 +37,7 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = relu(this.bn1.call(this.conv1.call(x)));
+    let out = this.bn1.callRelu(this.conv1.call(x));
     out = this.bn2.call(this.conv2.call(out));
     let sc = x;
     if (this.stride !== 1 || this.padChannels) {
@@ -85,7 +85,7 @@ export class ResNetCifar extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = relu(this.bn1.call(this.conv1.call(x)));
+    let h = this.bn1.callRelu(this.conv1.call(x));
     h = this.layer3.call(this.layer2.call(this.layer1.call(h)));
     return this.fc.call(flatten(adaptiveAvgPool2d(h, 1), 1));
   }

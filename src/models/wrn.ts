@@ -36,9 +36,9 @@ export class WideBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const o = relu(this.bn1.call(x));
+    const o = this.bn1.callRelu(x);
     const sc = this.shortcut ? this.shortcut.call(o) : x;
-    const h = this.conv2.call(relu(this.bn2.call(this.conv1.call(o))));
+    const h = this.conv2.call(this.bn2.callRelu(this.conv1.call(o)));
     return h.add(sc);
   }
 }
@@ -81,6 +81,6 @@ export class WideResNet extends Module {
 
   forward(x: Tensor): Tensor {
     const h = this.block3.call(this.block2.call(this.block1.call(this.conv1.call(x))));
-    return this.fc.call(flatten(adaptiveAvgPool2d(relu(this.bn.call(h)), 1), 1));
+    return this.fc.call(flatten(adaptiveAvgPool2d(this.bn.callRelu(h), 1), 1));
   }
 }

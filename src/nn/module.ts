@@ -95,6 +95,11 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return out as Out;
   }
 
+  /** True when forward hooks or forward pre-hooks are registered (callers that fuse modules must not skip them). */
+  hasForwardHooks(): boolean {
+    return this._preHooks.size > 0 || this._hooks.size > 0;
+  }
+
   /** A short description of the hyper-parameters, shown by toString(). */
   extraRepr(): string {
     return '';

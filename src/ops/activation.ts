@@ -1,4 +1,5 @@
 /** Activations, softmax and dropout. Backwards use fused kernels that are themselves differentiable ops. */
+import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { normAxis } from '../tensor/shape';
 import { backend, UnaryOp } from '../backend';
@@ -11,7 +12,7 @@ import { reshape, transpose } from './shape';
 import { Generator, defaultGenerator } from '../tensor/random';
 
 function unaryKernel(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
-  const out = new Float32Array(x.numel);
+  const out = uninitF32(x.numel);
   backend().unary(op, x.f32, out, x.numel, alpha);
   return new Tensor(out, x.shape, 'float32');
 }
@@ -52,7 +53,7 @@ function softmaxAlong(name: string, x: Tensor, dim: number, log: boolean): Tenso
   if (d !== x.ndim - 1) return transpose(softmaxAlong(name, transpose(x, d, x.ndim - 1), -1, log), d, x.ndim - 1);
   const cols = x.ndim === 0 ? 1 : x.shape[x.ndim - 1];
   const rows = cols === 0 ? 0 : x.numel / cols;
-  const out = new Float32Array(x.numel);
+  const out = uninitF32(x.numel);
   if (x.numel > 0) backend().softmax(x.f32, out, rows, cols, log);
   const y = new Tensor(out, x.shape, 'float32');
   return record(name, y, [x], (g) => [softmaxGrad(y, g, rows, cols, log)]);
@@ -64,7 +65,7 @@ function softmaxGrad(y: Tensor, g: Tensor, rows: number, cols: number, log: bool
     if (log) return sub(g, mul(exp(y), sum(g, -1, true)));
     return mul(y, sub(g, sum(mul(g, y), -1, true)));
   }
-  const dx = new Float32Array(y.numel);
+  const dx = uninitF32(y.numel);
   if (y.numel > 0) backend().softmaxBackward(y.f32, g.f32, dx, rows, cols, log);
   return new Tensor(dx, y.shape, 'float32');
 }

@@ -3,6 +3,7 @@
  * dilation and groups. The two backward passes are ops of their own whose
  * gradients are each other and the forward, so double backward is exact.
  */
+import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { fmt } from '../tensor/shape';
 import { backend } from '../backend';
@@ -56,7 +57,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
 
 function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: Int32Array): Tensor {
   const [N, , , , O, , , OH, OW] = g;
-  const out = new Float32Array(N * O * OH * OW);
+  const out = uninitF32(N * O * OH * OW);
   if (out.length > 0) backend().conv2dForward(x.f32, w.f32, b ? b.f32 : null, out, g);
   const y = new Tensor(out, [N, O, OH, OW], 'float32');
   return record('conv2d', y, [x, w, b], (gy) => [
@@ -69,7 +70,7 @@ function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: Int32Array): Ten
 /** Gradient w.r.t. the input: dx [N,C,H,W] from dy [N,O,OH,OW] and w. */
 export function convInputGrad(dy: Tensor, w: Tensor, g: Int32Array): Tensor {
   const [N, C, H, W] = g;
-  const out = new Float32Array(N * C * H * W);
+  const out = uninitF32(N * C * H * W);
   if (out.length > 0) backend().conv2dBackwardInput(dy.f32, w.f32, out, g);
   const dx = new Tensor(out, [N, C, H, W], 'float32');
   return record('conv2dBackwardInput', dx, [dy, w], (gg) => [
@@ -81,7 +82,7 @@ export function convInputGrad(dy: Tensor, w: Tensor, g: Int32Array): Tensor {
 /** Gradient w.r.t. the weight: dw [O,C/G,KH,KW] from dy and the input x. */
 export function convWeightGrad(dy: Tensor, x: Tensor, g: Int32Array): Tensor {
   const [, C, , , O, KH, KW, , , , , , , , , G] = g;
-  const out = new Float32Array(O * (C / G) * KH * KW);
+  const out = uninitF32(O * (C / G) * KH * KW);
   if (out.length > 0) backend().conv2dBackwardWeight(dy.f32, x.f32, out, null, g);
   const dw = new Tensor(out, [O, C / G, KH, KW], 'float32');
   return record('conv2dBackwardWeight', dw, [dy, x], (gg) => [

@@ -5,7 +5,7 @@
  */
 import { Tensor, TensorLike } from '../tensor/tensor';
 import type { DType } from '../tensor/dtype';
-import { allocate } from '../tensor/dtype';
+import { allocate, allocateUninit, uninitF32 } from '../tensor/dtype';
 import { broadcastShapes, broadcastStrides, fmt, sameShape, numel } from '../tensor/shape';
 import { backend, BinaryOp, UnaryOp } from '../backend';
 import { record, needsGrad } from '../autograd/node';
@@ -43,7 +43,7 @@ export function zerosLikeTensor(t: Tensor): Tensor {
 // ---- unary ---------------------------------------------------------------------
 
 function unaryRaw(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
-  const out = new Float32Array(x.numel);
+  const out = uninitF32(x.numel);
   backend().unary(op, x.f32, out, x.numel, alpha);
   return new Tensor(out, x.shape, 'float32');
 }
@@ -87,7 +87,7 @@ export function clamp(x: Tensor, lo?: number | null, hi?: number | null): Tensor
   const l = lo ?? -Infinity;
   const h = hi ?? Infinity;
   if (l > h) throw new SparsetrainError('ERR_ARGUMENT', `clamp: min ${l} is greater than max ${h}`);
-  const out = new Float32Array(x.numel);
+  const out = uninitF32(x.numel);
   backend().clamp(x.f32, out, x.numel, l, h);
   const y = new Tensor(out, x.shape, 'float32');
   return record('clamp', y, [x], (g) => [mul(g, logicalAnd(ge(x, l), le(x, h)).to('float32'))]);
@@ -99,7 +99,7 @@ type BinaryGrad = (a: Tensor, b: Tensor, y: Tensor, g: Tensor) => [Tensor | null
 
 function binaryRaw(name: string, op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = allocate(outDtype, numel(shape));
+  const out = allocateUninit(outDtype, numel(shape));
   if (out.length > 0) {
     backend().binary(op, a.f32, broadcastStrides(a.shape, shape), b.f32, broadcastStrides(b.shape, shape), out as Float32Array, Int32Array.from(shape));
   }

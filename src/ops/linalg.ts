@@ -1,4 +1,5 @@
 /** Matrix products: mm (with transposes), matmul (1-d, 2-d, batched 3-d) and the fused Linear. */
+import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { fmt } from '../tensor/shape';
 import { Act, backend } from '../backend';
@@ -25,7 +26,7 @@ export function mm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor
     const sb = transB ? `${fmt(b.shape)}^T` : fmt(b.shape);
     throw new SparsetrainError('ERR_SHAPE', `matmul: ${sa} @ ${sb}: inner dimensions differ (${Ka} vs ${Kb})`);
   }
-  const out = new Float32Array(M * N);
+  const out = uninitF32(M * N);
   if (M * N > 0) {
     if (Ka === 0) out.fill(0);
     else backend().sgemm(transA, transB, M, N, Ka, 1, a.f32, a.shape[1], b.f32, b.shape[1], 0, out, N, null, 1, Act.None);
@@ -69,7 +70,7 @@ function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   const Bn = a.shape[0];
   const [M, K] = transA ? [a.shape[2], a.shape[1]] : [a.shape[1], a.shape[2]];
   const N = transB ? b.shape[1] : b.shape[2];
-  const out = new Float32Array(Bn * M * N);
+  const out = K === 0 ? new Float32Array(Bn * M * N) : uninitF32(Bn * M * N);
   const sa = a.shape[1] * a.shape[2];
   const sb = b.shape[1] * b.shape[2];
   for (let i = 0; i < Bn; i++) {
@@ -101,7 +102,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
     return reshape(linear(reshape(x, [-1, I]), w, b), [...lead, O]);
   }
   const M = x.shape[0];
-  const out = new Float32Array(M * O);
+  const out = I === 0 ? new Float32Array(M * O) : uninitF32(M * O);
   if (M * O > 0) {
     if (I === 0) {
       if (b) for (let i = 0; i < M; i++) out.set(b.f32, i * O);

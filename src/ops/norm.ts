@@ -3,14 +3,22 @@
  * batch statistics and updates the running buffers in place; the backward is
  * the fused kernel, or when recording (double backward) the same formula in
  * differentiable ops.
+ *
+ * `relu: true` is batch norm followed by a ReLU (the pattern of ResNet, VGG and
+ * WRN blocks) in one op: in training mode one kernel pass writes max(bn(x), 0)
+ * and the backward kernel masks the incoming gradient by that output itself,
+ * so the ReLU costs neither a pass over memory nor a buffer of its own. The
+ * result equals relu(batchNorm(x)), gradients included (double backward too).
  */
+import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { fmt, numel } from '../tensor/shape';
 import { backend } from '../backend';
 import { record } from '../autograd/node';
 import { isGradEnabled } from '../autograd/grad-mode';
 import { SparsetrainError } from '../errors';
-import { requireFloat, mul, sub, add, rsqrt } from './elementwise';
+import { requireFloat, mul, sub, add, rsqrt, reluBackward } from './elementwise';
+import { relu as reluOp } from './activation';
 import { mean, sum } from './reduce';
 import { reshape } from './shape';
 
@@ -22,6 +30,8 @@ export interface BatchNormOptions {
   training?: boolean;
   momentum?: number;
   eps?: number;
+  /** Apply a ReLU to the output (fused in training mode). */
+  relu?: boolean;
 }
 
 export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
@@ -38,7 +48,9 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new SparsetrainError('ERR_SHAPE', `batchNorm: ${name} must be [${C}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
   }
   const training = o.training ?? true;
-  const y = new Float32Array(x.numel);
+  const relu = o.relu ?? false;
+  if (relu && !training) return reluOp(batchNorm(x, { ...o, relu: false }));
+  const y = uninitF32(x.numel);
   const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
   const chan = [1, C, ...x.shape.slice(2).map(() => 1)];
   if (training) {
@@ -46,10 +58,12 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
     const saveMean = new Float32Array(C);
     const saveInvStd = new Float32Array(C);
     backend().batchNormForwardTrain(x.f32, w ? w.f32 : null, b ? b.f32 : null, y, N, C, S, eps, saveMean, saveInvStd,
-      o.runningMean ? o.runningMean.f32 : null, o.runningVar ? o.runningVar.f32 : null, momentum);
+      o.runningMean ? o.runningMean.f32 : null, o.runningVar ? o.runningVar.f32 : null, momentum, relu);
     const out = new Tensor(y, x.shape, 'float32');
-    return record('batchNorm', out, [x, w, b], (g) => {
+    return record(relu ? 'batchNormRelu' : 'batchNorm', out, [x, w, b], (gOut) => {
       if (isGradEnabled()) {
+        // Through the ReLU first: its derivative is the constant mask out > 0.
+        const g = relu ? reluBackward(out.detach(), gOut) : gOut;
         // Differentiable formula (statistics recomputed from x so they stay in the graph).
         const mu = mean(x, axes, true);
         const xc = sub(x, mu);
@@ -59,10 +73,10 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
         const gx = mul(invstd, sub(sub(gxhat, mean(gxhat, axes, true)), mul(xhat, mean(mul(gxhat, xhat), axes, true))));
         return [x.requiresGrad ? gx : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null];
       }
-      const dx = new Float32Array(x.numel);
+      const dx = uninitF32(x.numel);
       const dw = w ? new Float32Array(C) : null;
       const db = b ? new Float32Array(C) : null;
-      backend().batchNormBackward(g.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S);
+      backend().batchNormBackward(gOut.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S, relu ? y : null);
       return [new Tensor(dx, x.shape, 'float32'), dw && new Tensor(dw, [C], 'float32'), db && new Tensor(db, [C], 'float32')];
     });
   }

@@ -1,4 +1,5 @@
 /** Max, average and adaptive-average 2-d pooling (NCHW), with PyTorch's output-size rules. */
+import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { fmt } from '../tensor/shape';
 import { backend } from '../backend';
@@ -47,7 +48,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
   requireFloat('maxPool2d', x);
   const g = poolGeometry('maxPool2d', x.shape, kernel, opts);
   const [N, C, H, W, OH, OW] = g;
-  const out = new Float32Array(N * C * OH * OW);
+  const out = uninitF32(N * C * OH * OW);
   const idx = new Int32Array(out.length);
   if (out.length > 0) backend().maxPool2dForward(x.f32, out, idx, g);
   const y = new Tensor(out, [N, C, OH, OW], 'float32');
@@ -83,7 +84,7 @@ export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: Po
 
 function avgPoolForward(x: Tensor, g: Int32Array, include: boolean): Tensor {
   const [N, C, , , OH, OW] = g;
-  const out = new Float32Array(N * C * OH * OW);
+  const out = uninitF32(N * C * OH * OW);
   if (out.length > 0) backend().avgPool2dForward(x.f32, out, g, include);
   const y = new Tensor(out, [N, C, OH, OW], 'float32');
   return record('avgPool2d', y, [x], (gy) => [avgPoolBackward(gy, g, include, [...x.shape])]);
@@ -110,7 +111,7 @@ export function adaptiveAvgPool2d(x: Tensor, size: number | [number, number]): T
 }
 
 function adaptiveForward(x: Tensor, P: number, H: number, W: number, OH: number, OW: number): Tensor {
-  const out = new Float32Array(P * OH * OW);
+  const out = uninitF32(P * OH * OW);
   if (out.length > 0) backend().adaptiveAvgPool2dForward(x.f32, out, P, H, W, OH, OW);
   const y = new Tensor(out, [x.shape[0], x.shape[1], OH, OW], 'float32');
   return record('adaptiveAvgPool2d', y, [x], (gy) => [adaptiveBackward(gy, P, H, W, OH, OW, [...x.shape])]);

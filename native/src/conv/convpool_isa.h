@@ -26,14 +26,15 @@
   double bn_row_sum(const float* x, int64_t n);                                                              \
   /* Sum of (x[i] - mean)^2, likewise.                                                                     */ \
   double bn_row_sqdev(const float* x, int64_t n, float mean);                                                \
-  /* *sdy += sum dy[i]; *sdyxc += sum dy[i] * (x[i] - mean).                                               */ \
-  void bn_row_dot_centered(const float* dy, const float* x, int64_t n, float mean, double* sdy,              \
-                           double* sdyxc);                                                                   \
-  /* y[i] = (x[i] - mean) * a + b. y may be x.                                                             */ \
-  void bn_row_affine(const float* x, float* y, int64_t n, float mean, float a, float b);                     \
-  /* dx[i] = a * dy[i] + b * (x[i] - mean) + c.                                                            */ \
-  void bn_row_backward(const float* dy, const float* x, float* dx, int64_t n, float mean, float a, float b,  \
-                       float c);
+  /* *sdy += sum g[i]; *sdyxc += sum g[i] * (x[i] - mean), g = dy, or with relu_out (nullable)           */ \
+  /* g[i] = relu_out[i] > 0 ? dy[i] : 0 (BN fused with a ReLU whose output is relu_out).                  */ \
+  void bn_row_dot_centered(const float* dy, const float* x, const float* relu_out, int64_t n, float mean,     \
+                           double* sdy, double* sdyxc);                                                      \
+  /* y[i] = (x[i] - mean) * a + b, then max(y[i], 0) if relu (NaN kept). y may be x.                       */ \
+  void bn_row_affine(const float* x, float* y, int64_t n, float mean, float a, float b, bool relu);          \
+  /* dx[i] = a * g[i] + b * (x[i] - mean) + c, g as in bn_row_dot_centered.                                */ \
+  void bn_row_backward(const float* dy, const float* x, const float* relu_out, float* dx, int64_t n,         \
+                       float mean, float a, float b, float c);
 // clang-format on
 
 namespace st {
@@ -48,9 +49,9 @@ struct ConvPoolIsa {
   void (*pool_max_row)(const float*, int64_t, const int64_t*, int64_t, int64_t, int32_t, float*, int32_t*);
   double (*bn_row_sum)(const float*, int64_t);
   double (*bn_row_sqdev)(const float*, int64_t, float);
-  void (*bn_row_dot_centered)(const float*, const float*, int64_t, float, double*, double*);
-  void (*bn_row_affine)(const float*, float*, int64_t, float, float, float);
-  void (*bn_row_backward)(const float*, const float*, float*, int64_t, float, float, float, float);
+  void (*bn_row_dot_centered)(const float*, const float*, const float*, int64_t, float, double*, double*);
+  void (*bn_row_affine)(const float*, float*, int64_t, float, float, float, bool);
+  void (*bn_row_backward)(const float*, const float*, const float*, float*, int64_t, float, float, float, float);
 };
 // The table for st::active_isa() (read at each call, so setIsa takes effect at once).
 const ConvPoolIsa& convpool_isa();

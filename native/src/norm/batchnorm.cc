@@ -44,7 +44,7 @@ void update_running(float* r, double stat, float momentum) {
 
 void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y, int64_t N, int64_t C,
                              int64_t S, float eps, float* save_mean, float* save_invstd, float* running_mean,
-                             float* running_var, float momentum) {
+                             float* running_var, float momentum, bool relu) {
   const int64_t M = N * S;
   if (M == 1) throw std::invalid_argument("expected more than 1 value per channel in training mode (N*S = 1)");
   if (M == 0) {
@@ -75,7 +75,7 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
       const double var = std::max(0.0, q / (double)M - (mean - mf) * (mean - mf));
       float a, b;
       finish(c, mf, var, &a, &b);
-      for (int64_t n = 0; n < N; n++) k.bn_row_affine(x + (n * C + c) * S, y + (n * C + c) * S, S, mf, a, b);
+      for (int64_t n = 0; n < N; n++) k.bn_row_affine(x + (n * C + c) * S, y + (n * C + c) * S, S, mf, a, b, relu);
     }
     return;
   }
@@ -100,7 +100,10 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
   }
 #pragma omp parallel for schedule(static) num_threads(threads_for(N * L))
   for (int64_t n = 0; n < N; n++)
-    for (int64_t j = 0; j < L; j++) y[n * L + j] = (x[n * L + j] - mcol[j]) * acol[j] + bcol[j];
+    for (int64_t j = 0; j < L; j++) {
+      const float v = (x[n * L + j] - mcol[j]) * acol[j] + bcol[j];
+      y[n * L + j] = relu && v <= 0.f ? 0.f : v;  // NaN stays NaN
+    }
 }
 
 void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta, const float* running_mean,
@@ -116,7 +119,7 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
 #pragma omp parallel for schedule(static) num_threads(threads_for(rows * S))
     for (int64_t r = 0; r < rows; r++) {
       const int64_t c = r % C;
-      affine(x + r * S, y + r * S, S, running_mean[c], a[c], b[c]);
+      affine(x + r * S, y + r * S, S, running_mean[c], a[c], b[c], false);
     }
     return;
   }
@@ -130,7 +133,7 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
 
 void batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* save_mean,
                         const float* save_invstd, float* dx, float* dgamma, float* dbeta, int64_t N, int64_t C,
-                        int64_t S) {
+                        int64_t S, const float* relu_out) {
   const int64_t M = N * S;
   if (M == 0) {
     for (int64_t c = 0; c < C; c++) {
@@ -156,21 +159,25 @@ void batchnorm_backward(const float* dy, const float* x, const float* gamma, con
       double sdy = 0, sdyxc = 0;
       const float mean = save_mean[c];
       for (int64_t n = 0; n < N; n++)
-        k.bn_row_dot_centered(dy + (n * C + c) * S, x + (n * C + c) * S, S, mean, &sdy, &sdyxc);
+        k.bn_row_dot_centered(dy + (n * C + c) * S, x + (n * C + c) * S, relu_out ? relu_out + (n * C + c) * S : nullptr,
+                              S, mean, &sdy, &sdyxc);
       float a, b, cc;
       coeffs(c, sdy, sdyxc, &a, &b, &cc);
       for (int64_t n = 0; n < N; n++)
-        k.bn_row_backward(dy + (n * C + c) * S, x + (n * C + c) * S, dx + (n * C + c) * S, S, mean, a, b, cc);
+        k.bn_row_backward(dy + (n * C + c) * S, x + (n * C + c) * S, relu_out ? relu_out + (n * C + c) * S : nullptr,
+                          dx + (n * C + c) * S, S, mean, a, b, cc);
     }
     return;
   }
   const int64_t L = C * S;
   std::vector<float> mcol(L), acol(L), bcol(L), ccol(L);
   for (int64_t j = 0; j < L; j++) mcol[j] = save_mean[j / S];
+  // The gradient reaching the normalised values: dy, masked by the fused ReLU's output.
+  auto g = [&](int64_t i) { return relu_out && !(relu_out[i] > 0.f) ? 0.f : dy[i]; };
   std::vector<double> sdy, sdyxc;
-  column_sums(N, L, sdy, [&](int64_t n, int64_t j) { return (double)dy[n * L + j]; });
+  column_sums(N, L, sdy, [&](int64_t n, int64_t j) { return (double)g(n * L + j); });
   column_sums(N, L, sdyxc, [&](int64_t n, int64_t j) {
-    return (double)dy[n * L + j] * ((double)x[n * L + j] - (double)mcol[j]);
+    return (double)g(n * L + j) * ((double)x[n * L + j] - (double)mcol[j]);
   });
   for (int64_t c = 0; c < C; c++) {
     double s0 = 0, s1 = 0;
@@ -182,6 +189,6 @@ void batchnorm_backward(const float* dy, const float* x, const float* gamma, con
 #pragma omp parallel for schedule(static) num_threads(threads_for(N * L))
   for (int64_t n = 0; n < N; n++)
     for (int64_t j = 0; j < L; j++)
-      dx[n * L + j] = acol[j] * dy[n * L + j] + bcol[j] * (x[n * L + j] - mcol[j]) + ccol[j];
+      dx[n * L + j] = acol[j] * g(n * L + j) + bcol[j] * (x[n * L + j] - mcol[j]) + ccol[j];
 }
 }  // namespace st

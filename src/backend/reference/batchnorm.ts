@@ -18,9 +18,10 @@ const at = (C: number, S: number, n: number, c: number, s: number) => (n * C + c
 export const batchnormKernels: Partial<Backend> = {
   batchNormForwardTrain(
     x: F32, gamma: F32 | null, beta: F32 | null, y: F32, N: number, C: number, S: number, eps: number,
-    saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number,
+    saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number, relu: boolean,
   ): void {
     const k = 'batchNormForwardTrain';
+    if (typeof relu !== 'boolean') throw new SparsetrainError('ERR_ARGUMENT', `${k}: relu must be a boolean`);
     checkSizes(k, { N, C, S });
     checkEps(k, eps);
     if (!Number.isFinite(momentum)) throw new SparsetrainError('ERR_ARGUMENT', `${k}: momentum must be a finite number`);
@@ -56,7 +57,8 @@ export const batchnormKernels: Partial<Backend> = {
       for (let n = 0; n < N; n++)
         for (let s = 0; s < S; s++) {
           const i = at(C, S, n, c, s);
-          y[i] = (x[i] - mean) * invStd * gm + bt;
+          const v = (x[i] - mean) * invStd * gm + bt;
+          y[i] = relu && v <= 0 ? 0 : v; // NaN stays NaN, as relu
         }
     }
   },
@@ -84,9 +86,12 @@ export const batchnormKernels: Partial<Backend> = {
 
   batchNormBackward(
     dy: F32, x: F32, gamma: F32 | null, saveMean: F32, saveInvStd: F32,
-    dx: F32, dgamma: F32 | null, dbeta: F32 | null, N: number, C: number, S: number,
+    dx: F32, dgamma: F32 | null, dbeta: F32 | null, N: number, C: number, S: number, reluOut: F32 | null,
   ): void {
     const k = 'batchNormBackward';
+    checkF32(k, 'reluOut', reluOut, N * C * S, true);
+    // With a fused ReLU, dy is the gradient of its output: the normalised values receive dy where the output is > 0.
+    const grad = (i: number) => (reluOut && !(reluOut[i] > 0) ? 0 : dy[i]);
     checkSizes(k, { N, C, S });
     checkF32(k, 'dy', dy, N * C * S);
     checkF32(k, 'x', x, N * C * S);
@@ -107,8 +112,8 @@ export const batchnormKernels: Partial<Backend> = {
       for (let n = 0; n < N; n++)
         for (let s = 0; s < S; s++) {
           const i = at(C, S, n, c, s);
-          sdy += dy[i];
-          sdyXhat += dy[i] * (x[i] - mean) * invStd;
+          sdy += grad(i);
+          sdyXhat += grad(i) * (x[i] - mean) * invStd;
         }
       if (dgamma) dgamma[c] = sdyXhat;
       if (dbeta) dbeta[c] = sdy;
@@ -117,7 +122,7 @@ export const batchnormKernels: Partial<Backend> = {
         for (let s = 0; s < S; s++) {
           const i = at(C, S, n, c, s);
           const xhat = (x[i] - mean) * invStd;
-          dx[i] = ((gm * invStd) / M) * (M * dy[i] - sdy - xhat * sdyXhat);
+          dx[i] = ((gm * invStd) / M) * (M * grad(i) - sdy - xhat * sdyXhat);
         }
     }
   },

@@ -21,7 +21,7 @@ export function registerBench(program: Command): void {
       }
       process.stdout.write(
         `${r.model}: batch ${r.batch}, ${r.threads} threads (${r.backend}, ${r.isa})\n` +
-          `  train  ${r.train_samples_per_s} samples/s (${r.train_step_ms} ms/step)\n` +
+          `  train  ${r.train_samples_per_s} samples/s (${r.train_step_ms} ms/step; ${r.train_cpu_samples_per_s} per CPU-second)\n` +
           `  infer  ${r.infer_samples_per_s} samples/s\n` +
           `  peak RSS ${r.peak_rss_mb} MB\n`,
       );

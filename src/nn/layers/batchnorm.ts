@@ -7,10 +7,15 @@
  *
  * num_batches_tracked is an int32 scalar tensor in memory, registered with
  * checkpointDtype 'int64' so checkpoints store it as I64 like PyTorch.
+ *
+ * callRelu(x) is relu(call(x)) with the ReLU fused into the batch-norm kernels
+ * (see ops/norm.ts); it falls back to the separate ops when the module has
+ * hooks or its forward was replaced, so those always see the unfused output.
  */
 import { Tensor } from '../../tensor/tensor';
 import { fmt } from '../../tensor/shape';
 import { batchNorm } from '../../ops/norm';
+import { relu } from '../../ops/activation';
 import { SparsetrainError } from '../../errors';
 import { Module, parameter } from '../module';
 
@@ -73,6 +78,16 @@ export abstract class BatchNormBase extends Module {
   protected abstract checkInput(x: Tensor): void;
 
   forward(x: Tensor): Tensor {
+    return this.normalize(x, false);
+  }
+
+  /** relu(this.call(x)), in one fused op when nothing observes the output in between. */
+  callRelu(x: Tensor): Tensor {
+    if (this.hasForwardHooks() || this.forward !== BatchNormBase.prototype.forward) return relu(this.call(x));
+    return this.normalize(x, true);
+  }
+
+  private normalize(x: Tensor, fuseRelu: boolean): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
       throw new SparsetrainError('ERR_SHAPE', `${this.constructor.name}(${this.numFeatures}): input ${fmt(x.shape)} has ${x.shape[1]} channels`);
@@ -93,6 +108,7 @@ export abstract class BatchNormBase extends Module {
       training: useBatch,
       momentum: factor,
       eps: this.eps,
+      relu: fuseRelu,
     });
   }
 

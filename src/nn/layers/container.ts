@@ -2,6 +2,8 @@
 import { Tensor } from '../../tensor/tensor';
 import { SparsetrainError } from '../../errors';
 import { Module } from '../module';
+import { BatchNormBase } from './batchnorm';
+import { ReLU } from './activation';
 
 type AnyModule = Module<any[], any>;
 
@@ -15,6 +17,8 @@ function indexIn(what: string, i: number, n: number): number {
  * named "0", "1", ... (state-dict keys "0.weight", ...), or by the keys of a
  * Map / record given to the constructor. Indexable: seq.at(-1), seq[0]
  * (through the registered accessors), iterable, and with length.
+ * A BatchNorm child followed by a plain ReLU child runs as one fused op
+ * (BatchNormBase.callRelu); both children's hooks still run or disable it.
  */
 export class Sequential extends Module<[Tensor], Tensor> implements Iterable<AnyModule> {
   [index: number]: AnyModule;
@@ -56,7 +60,18 @@ export class Sequential extends Module<[Tensor], Tensor> implements Iterable<Any
   }
 
   forward(x: Tensor): Tensor {
-    for (const [, m] of this.moduleEntries()) x = m.call(x);
+    const mods = [...this.moduleEntries()].map(([, m]) => m);
+    for (let i = 0; i < mods.length; i++) {
+      const m = mods[i];
+      const next = mods[i + 1];
+      // BatchNorm followed by a plain ReLU (VGG with batch norm): one fused op, unless the ReLU has hooks.
+      if (m instanceof BatchNormBase && next instanceof ReLU && next.constructor === ReLU && !next.hasForwardHooks()) {
+        x = m.callRelu(x);
+        i++;
+      } else {
+        x = m.call(x);
+      }
+    }
     return x;
   }
 }

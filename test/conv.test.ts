@@ -54,6 +54,17 @@ const SPECS: Spec[] = [
   { N: 1, C: 4, H: 80, W: 101, O: 3, KH: 3, KW: 3, PH: 1, bias: true }, // col in chunks, threaded GEMM + im2col
   { N: 2, C: 4, H: 80, W: 101, O: 2, KH: 3, KW: 3, SH: 1, SW: 2, PH: 1 }, // col in chunks, images over threads
   { N: 0, C: 2, H: 4, W: 4, O: 3, KH: 3, KW: 3, bias: true }, // empty batch
+  // Stride 1: implicit GEMM over a padded image (forward; backward input through the flipped kernel)
+  { N: 3, C: 16, H: 10, W: 10, O: 20, KH: 3, KW: 3, PH: 1, bias: true }, // several row panels, partial last panel
+  { N: 2, C: 5, H: 9, W: 40, O: 9, KH: 3, KW: 3, PH: 1 }, // wide rows
+  { N: 2, C: 3, H: 12, W: 30, O: 10, KH: 3, KW: 3, PH: 2, DH: 2, bias: true }, // dilated
+  { N: 2, C: 4, H: 9, W: 26, O: 17, KH: 3, KW: 5, PH: 1, PW: 2 }, // non-square kernel and padding
+  { N: 2, C: 4, H: 9, W: 26, O: 7, KH: 2, KW: 4, PH: 1, PW: 2, DW: 2 }, // even kernel, padded output larger
+  { N: 4, C: 8, H: 10, W: 20, O: 12, KH: 3, KW: 3, PH: 1, G: 2, bias: true }, // grouped
+  { N: 4, C: 1, H: 28, W: 28, O: 6, KH: 5, KW: 5, bias: true }, // unpadded (input gradient padded by 4)
+  { N: 2, C: 3, H: 20, W: 20, O: 4, KH: 3, KW: 3, PH: 3 }, // padding past the kernel: input gradient via col2im
+  { N: 1, C: 128, H: 6, W: 6, O: 8, KH: 3, KW: 3, PH: 1, bias: true }, // deep K: split-K GEMM on 2 threads
+  { N: 3, C: 2, H: 1, W: 30, O: 3, KH: 1, KW: 3, PW: 1 }, // one row
 ];
 
 function label(s: Spec): string {

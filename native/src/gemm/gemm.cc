@@ -45,7 +45,8 @@ void run(const GemmProblem& p, int threads) {
     GemmProblem q = p;
     q.K = k1 - k0;
     q.A = p.A + (p.ta ? k0 * p.lda : k0);
-    q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
+    if (p.boff) q.boff = p.boff + k0;
+    else q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
     if (s > 0) q.beta = 1.f;  // accumulate onto the previous slabs
     if (s < nslab - 1) {      // bias and activation once, at the end
       q.bias = nullptr;
@@ -91,7 +92,8 @@ void split_k(const GemmProblem& p, int threads) {
     GemmProblem q = p;
     q.K = k1 - k0;
     q.A = p.A + (p.ta ? k0 * p.lda : k0);
-    q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
+    if (p.boff) q.boff = p.boff + k0;
+    else q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
     q.alpha = 1.f;
     q.beta = 0.f;
     q.C = part + MN * tid;
@@ -129,8 +131,23 @@ void sgemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc, const float* bias, int bias_axis, int act) {
+  sgemm_problem(GemmProblem{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, bias_axis, act});
+}
+
+void sgemm_rows(bool threaded, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                const int64_t* boff, float* C, int64_t ldc, const float* bias) {
   if (M <= 0 || N <= 0) return;
-  const GemmProblem p{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, bias_axis, act};
+  GemmProblem p{false, false, M, N, K, 1.f, A, lda, B, 0, 0.f, C, ldc, bias, 0, 0};
+  p.boff = boff;
+  if (threaded)
+    sgemm_problem(p);
+  else
+    run(p, 1);
+}
+
+void sgemm_problem(const GemmProblem& p) {
+  const int64_t M = p.M, N = p.N, K = p.K;
+  if (M <= 0 || N <= 0) return;
   const double macs = (double)M * (double)N * (double)(K > 0 ? K : 1);  // (may exceed int64)
   int T = num_threads();
   if (macs < kParallelMinMacs || omp_in_parallel()) T = 1;

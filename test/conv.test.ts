@@ -61,7 +61,7 @@ const SPECS: Spec[] = [
   { N: 2, C: 4, H: 9, W: 26, O: 17, KH: 3, KW: 5, PH: 1, PW: 2 }, // non-square kernel and padding
   { N: 2, C: 4, H: 9, W: 26, O: 7, KH: 2, KW: 4, PH: 1, PW: 2, DW: 2 }, // even kernel, padded output larger
   { N: 4, C: 8, H: 10, W: 20, O: 12, KH: 3, KW: 3, PH: 1, G: 2, bias: true }, // grouped
-  { N: 4, C: 1, H: 28, W: 28, O: 6, KH: 5, KW: 5, bias: true }, // unpadded (input gradient padded by 4)
+  { N: 4, C: 1, H: 28, W: 28, O: 6, KH: 5, KW: 5, bias: true }, // unpadded: input gradient via col2im (dy padded by 4)
   { N: 2, C: 3, H: 20, W: 20, O: 4, KH: 3, KW: 3, PH: 3 }, // padding past the kernel: input gradient via col2im
   { N: 1, C: 128, H: 6, W: 6, O: 8, KH: 3, KW: 3, PH: 1, bias: true }, // deep K: split-K GEMM on 2 threads
   { N: 3, C: 2, H: 1, W: 30, O: 3, KH: 1, KW: 3, PW: 1 }, // one row

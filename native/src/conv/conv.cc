@@ -66,12 +66,17 @@ Plan make_plan(const ConvGeom& g) {
   p.HW = g.H * g.W;
   p.chunk = std::max<int64_t>(1, std::min(p.P, kColBudget / std::max<int64_t>(1, p.R)));
   p.direct = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0;
-  // Implicit GEMM where the wide columns (padded width over output width) cost at most 25% more.
+  // Implicit GEMM where it costs at most 25% more multiply-adds than the convolution (Og*OH*OW*R per
+  // group): its GEMM has (rows-1)*Wp + cols wide columns (conv_implicit.h), each worth R products. The
+  // input gradient, a convolution of dy padded by about the kernel size, would mostly multiply padding
+  // on small images (LeNet-5's 10x10 -> 14x14: twice the work): there col2im stays.
   const bool s1 = g.SH == 1 && g.SW == 1 && !p.direct && g.OH > 0 && g.OW > 0;
-  p.implicit_fwd = s1 && 4 * (g.W + 2 * g.PW) <= 5 * g.OW;
+  const int64_t useful = g.OH * g.OW;
+  p.implicit_fwd = s1 && 4 * ((g.OH - 1) * std::max(g.W + g.PW, g.OW) + g.OW) <= 5 * useful;
   p.bwd_ph = g.DH * (g.KH - 1) - g.PH;
   p.bwd_pw = g.DW * (g.KW - 1) - g.PW;
-  p.implicit_bwd = s1 && p.bwd_ph >= 0 && p.bwd_pw >= 0 && 4 * (g.OW + 2 * p.bwd_pw) <= 5 * g.W;
+  p.implicit_bwd = s1 && p.bwd_ph >= 0 && p.bwd_pw >= 0 &&
+                   4 * ((g.H - 1) * std::max(g.OW + p.bwd_pw, g.W) + g.W) <= 5 * useful;
   const double work = (double)g.N * (double)g.O * (double)p.R * (double)p.P;  // may exceed int64 in theory
   const int T = num_threads();
   p.threads = work < (double)kParallelWork ? 1 : T;

@@ -2,8 +2,9 @@
 // ("implicit GEMM"), used by conv.cc for the forward pass and, on the flipped kernel, for the
 // input gradient of stride-1 convolutions.
 //
-// With the image zero-padded into planes of Hp x Wp (Hp = H + 2*PH, Wp = W + 2*PW), the input cell
-// of output (oh, ow) for kernel tap (c, kh, kw) is xp[c*Hp*Wp + kh*DH*Wp + kw*DW + (oh*Wp + ow)]:
+// With the image zero-padded into planes of rows Wp floats long (Wp = W + PW: one run of zeros serves
+// as right padding of a row and left padding of the next; see conv_implicit.cc), the input cell of
+// output (oh, ow) for kernel tap (c, kh, kw) is xp[c*plane + kh*DH*Wp + kw*DW + (oh*Wp + ow)]:
 // over "wide" output positions j = oh*Wp + ow (ow < Wp), every row of the column matrix is the
 // contiguous run xp + off[r] + j. The GEMM reads those rows in place (GemmProblem::boff); the
 // Wp - OW wide columns per output row are computed and dropped when the result is compacted into y.

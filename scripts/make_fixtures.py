@@ -515,7 +515,13 @@ def e2e_case(name, steps=3, batch=8):
     norm over 8 images, biases that start at zero): for some draws PyTorch's own float32 run ends
     1e-2 (relative) away from float64. Such a fixture would test rounding, not the engine, so
     draws are taken until PyTorch's float32 run is within 1e-5 of float64 (the draw index is in
-    the config); the test then holds sparsetrain to 1e-4."""
+    the config); the test then holds sparsetrain to 1e-4.
+    A draw must also stay within 1e-5 when the float32 run starts from weights perturbed by a relative
+    1e-7 (three perturbations), standing in for another engine's rounding (other summation orders:
+    sparsetrain's also depend on its thread count): where a ReLU input lies within rounding of zero,
+    another order flips it, and one flip moves the next step's gradients by ~1e-3 (ResNet-20 has
+    8 x 16 x 32 x 32 ReLU inputs per layer). Such a draw would test luck, not the engine. (Permuting
+    the batch instead is too weak a perturbation: PyTorch sums batch norm statistics in double.)"""
     hyper = dict(lr=0.05, momentum=0.9, weight_decay=5e-4)
     for draw in range(20):
         model = torch_models.build(name)
@@ -527,6 +533,17 @@ def e2e_case(name, steps=3, batch=8):
         m32.load_state_dict(init)
         m32, _, _ = _sgd_run(m32, x, labels, hyper, steps, torch.float32)
         drift = _rel_drift(m32, ref)
+        noise = torch.Generator().manual_seed(draw)
+        rng = torch.get_rng_state()  # the checks leave the global stream (the next draws) as it was
+        for _ in range(3):
+            if drift >= 1e-5:
+                break
+            mp = torch_models.build(name)
+            mp.load_state_dict({k: v * (1 + 1e-7 * torch.randn(v.shape, generator=noise)) if v.is_floating_point() else v
+                                for k, v in init.items()})
+            mp, _, _ = _sgd_run(mp, x, labels, hyper, steps, torch.float32)
+            drift = max(drift, _rel_drift(mp, ref))
+        torch.set_rng_state(rng)
         if drift < 1e-5:
             break
     else:

@@ -5,8 +5,8 @@
 //   backward input   col [R, P]     = W_g^T @ dy_n,g [Og, P];  dx_n,g += col2im(col)
 //   backward weight  dW_g [Og, R]  += dy_n,g [Og, P] @ col^T
 // A 1x1, stride-1, unpadded convolution needs no im2col: col is the input itself.
-// Other stride-1 convolutions run forward, and backward input as the forward convolution of dy with
-// the flipped, transposed kernel, as implicit GEMMs over a padded image (conv_implicit.h), where the
+// Other stride-1 convolutions run forward, backward weight, and backward input as the forward
+// convolution of dy with the flipped, transposed kernel, as implicit GEMMs over a padded image (conv_implicit.h), where the
 // padding adds at most a quarter more GEMM columns (measured on ResNet-20: the im2col and col2im copies
 // and their zero-fills were ~20% of a training step).
 // The column matrix is built in chunks of output positions, at most kColBudget floats,
@@ -208,6 +208,11 @@ void backward_weight_image(const float* dyn, const float* xn, float* dw, bool& f
     float* dwg = dw + gi * p.Og * p.R;
     if (p.direct) {
       gemm(threaded, false, true, p.Og, p.R, p.P, dyg, p.P, xg, p.HW, first ? 0.f : 1.f, dwg, p.R, nullptr);
+      continue;
+    }
+    if (p.implicit_fwd) {
+      conv_implicit_weight(xg, dyg, dwg, !first,
+                           ImplicitConv{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW}, threaded);
       continue;
     }
     for (int64_t j0 = 0; j0 < p.P; j0 += p.chunk) {

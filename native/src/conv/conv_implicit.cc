@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 #include "gemm/gemm.h"
+#include "gemm/gemm_isa.h"
 
 namespace st {
 namespace {
@@ -44,30 +45,64 @@ void pad_image(const float* x, const ImplicitConv& c, const Layout& L, float* xp
     }
   }
 }
+
+// The padded image and the row offsets of its implicit column matrix: output (oh, ow) is wide position
+// j = oh*Wp + ow; tap (ch, kh, kw) reads xp[off + j] with off = ch*plane + kh*DH*Wp + kw*DW (input row
+// oh + kh*DH - PH, column ow + kw*DW - PW, relative to base). Wide positions stop at N = (OH-1)*Wp + OW
+// (the last row without its dropped columns); the last tap then reads up to
+// (H + 2*PH - 1)*Wp + W + 2*PW - 1 < plane (W + PW <= Wp).
+struct Implicit {
+  Layout L;
+  int64_t N, R;
+  const float* xp;
+  const int64_t* off;
+  Implicit(const float* x, const ImplicitConv& c) : L(c), N((c.OH() - 1) * L.Wp + c.OW()), R(c.Ci * c.KH * c.KW) {
+    float* buf = buffer(0, c.Ci * L.plane);
+    pad_image(x, c, L, buf);
+    xp = buf;
+    thread_local std::vector<int64_t> offsets;
+    offsets.resize((size_t)R);
+    for (int64_t ch = 0, r = 0; ch < c.Ci; ch++)
+      for (int64_t kh = 0; kh < c.KH; kh++)
+        for (int64_t kw = 0; kw < c.KW; kw++) offsets[(size_t)r++] = ch * L.plane + kh * c.DH * L.Wp + kw * c.DW;
+    off = offsets.data();
+  }
+};
 }  // namespace
 
 void conv_implicit_forward(const float* x, const float* w, const float* bias, float* y, const ImplicitConv& c,
                            bool threaded) {
-  const Layout L(c);
-  const int64_t Wp = L.Wp, OH = c.OH(), OW = c.OW(), R = c.Ci * c.KH * c.KW;
-  // Output (oh, ow) is wide position j = oh*Wp + ow; tap (ch, kh, kw) reads xp[off + j] with
-  // off = ch*plane + kh*DH*Wp + kw*DW (input row oh + kh*DH - PH, column ow + kw*DW - PW, relative to
-  // base). Wide positions stop at N = (OH-1)*Wp + OW (the last row without its dropped columns); the
-  // last tap then reads up to (H + 2*PH - 1)*Wp + W + 2*PW - 1 < plane (W + PW <= Wp).
-  const int64_t N = (OH - 1) * Wp + OW;
-  float* xp = buffer(0, c.Ci * L.plane);
-  pad_image(x, c, L, xp);
-  thread_local std::vector<int64_t> off;
-  off.resize((size_t)R);
-  for (int64_t ch = 0, r = 0; ch < c.Ci; ch++)
-    for (int64_t kh = 0; kh < c.KH; kh++)
-      for (int64_t kw = 0; kw < c.KW; kw++) off[(size_t)r++] = ch * L.plane + kh * c.DH * Wp + kw * c.DW;
+  const Implicit im(x, c);
+  const int64_t Wp = im.L.Wp, N = im.N, OH = c.OH(), OW = c.OW();
   const bool compact = Wp != OW;
   float* yw = compact ? buffer(1, c.Co * N) : y;
-  sgemm_rows(threaded, c.Co, N, R, w, R, xp, off.data(), yw, N, bias);
+  GemmProblem p{false, false, c.Co, N, im.R, 1.f, w, im.R, im.xp, 0, 0.f, yw, N, bias, 0, 0};
+  p.boff = im.off;
+  sgemm_problem(p, threaded);
   if (!compact) return;
   for (int64_t o = 0; o < c.Co; o++)
     for (int64_t oh = 0; oh < OH; oh++)
       std::memcpy(y + (o * OH + oh) * OW, yw + o * N + oh * Wp, sizeof(float) * OW);
+}
+
+void conv_implicit_weight(const float* x, const float* dy, float* dw, bool accumulate, const ImplicitConv& c,
+                          bool threaded) {
+  const Implicit im(x, c);
+  const int64_t Wp = im.L.Wp, N = im.N, OH = c.OH(), OW = c.OW();
+  // dy in the wide layout, zero in the dropped columns (so they add nothing).
+  const float* dyw = dy;
+  if (Wp != OW) {
+    float* buf = buffer(1, c.Co * N);
+    for (int64_t o = 0; o < c.Co; o++)
+      for (int64_t oh = 0; oh < OH; oh++) {
+        float* d = buf + o * N + oh * Wp;
+        std::memcpy(d, dy + (o * OH + oh) * OW, sizeof(float) * OW);
+        if (oh + 1 < OH) std::memset(d + OW, 0, sizeof(float) * (Wp - OW));
+      }
+    dyw = buf;
+  }
+  GemmProblem p{false, true, c.Co, im.R, N, 1.f, dyw, N, im.xp, 0, accumulate ? 1.f : 0.f, dw, im.R, nullptr, 0, 0};
+  p.boff = im.off;
+  sgemm_problem(p, threaded);
 }
 }  // namespace st

@@ -1,6 +1,6 @@
 // Stride-1 convolution as one GEMM over a padded copy of the image, without a column matrix
-// ("implicit GEMM"), used by conv.cc for the forward pass and, on the flipped kernel, for the
-// input gradient of stride-1 convolutions.
+// ("implicit GEMM"), used by conv.cc for the forward pass, the weight gradient and, on the flipped
+// kernel, the input gradient of stride-1 convolutions.
 //
 // With the image zero-padded into planes of rows Wp floats long (Wp = W + PW: one run of zeros serves
 // as right padding of a row and left padding of the next; see conv_implicit.cc), the input cell of
@@ -25,4 +25,8 @@ struct ImplicitConv {
 // Needs OH, OW >= 1 and PH, PW >= 0.
 void conv_implicit_forward(const float* x, const float* w, const float* bias, float* y, const ImplicitConv& c,
                            bool threaded);
+// dw [Co, Ci*KH*KW] = (accumulate ? dw : 0) + dy [Co, OH*OW] (x) x [Ci, H, W]: the weight gradient, as
+// the GEMM dy @ col^T over the same implicit column matrix (dy copied into the wide layout).
+void conv_implicit_weight(const float* x, const float* dy, float* dw, bool accumulate, const ImplicitConv& c,
+                          bool threaded);
 }  // namespace st

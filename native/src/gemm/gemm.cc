@@ -45,7 +45,7 @@ void run(const GemmProblem& p, int threads) {
     GemmProblem q = p;
     q.K = k1 - k0;
     q.A = p.A + (p.ta ? k0 * p.lda : k0);
-    if (p.boff) q.boff = p.boff + k0;
+    if (p.boff && !p.tb) q.boff = p.boff + k0;  // (rows of B at offsets: see GemmProblem::boff)
     else q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
     if (s > 0) q.beta = 1.f;  // accumulate onto the previous slabs
     if (s < nslab - 1) {      // bias and activation once, at the end
@@ -92,7 +92,7 @@ void split_k(const GemmProblem& p, int threads) {
     GemmProblem q = p;
     q.K = k1 - k0;
     q.A = p.A + (p.ta ? k0 * p.lda : k0);
-    if (p.boff) q.boff = p.boff + k0;
+    if (p.boff && !p.tb) q.boff = p.boff + k0;  // (rows of B at offsets: see GemmProblem::boff)
     else q.B = p.B + (p.tb ? k0 : k0 * p.ldb);
     q.alpha = 1.f;
     q.beta = 0.f;
@@ -131,23 +131,16 @@ void sgemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc, const float* bias, int bias_axis, int act) {
-  sgemm_problem(GemmProblem{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, bias_axis, act});
+  sgemm_problem(GemmProblem{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, bias_axis, act}, true);
 }
 
-void sgemm_rows(bool threaded, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                const int64_t* boff, float* C, int64_t ldc, const float* bias) {
-  if (M <= 0 || N <= 0) return;
-  GemmProblem p{false, false, M, N, K, 1.f, A, lda, B, 0, 0.f, C, ldc, bias, 0, 0};
-  p.boff = boff;
-  if (threaded)
-    sgemm_problem(p);
-  else
-    run(p, 1);
-}
-
-void sgemm_problem(const GemmProblem& p) {
+void sgemm_problem(const GemmProblem& p, bool threaded) {
   const int64_t M = p.M, N = p.N, K = p.K;
   if (M <= 0 || N <= 0) return;
+  if (!threaded) {
+    run(p, 1);
+    return;
+  }
   const double macs = (double)M * (double)N * (double)(K > 0 ? K : 1);  // (may exceed int64)
   int T = num_threads();
   if (macs < kParallelMinMacs || omp_in_parallel()) T = 1;

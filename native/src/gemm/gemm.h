@@ -15,13 +15,9 @@
 
 namespace st {
 struct GemmProblem;
-// C[M,N] = A[M,K] @ B' + bias (per row), where row k of B' is the N floats at B + boff[k]: an implicit
-// matrix whose rows lie anywhere (conv.cc: shifted windows of a padded image). threaded: as sgemm,
+// The GEMM of a filled-in problem (gemm_isa.h: also B rows at arbitrary offsets); threaded: as sgemm,
 // else as sgemm_serial.
-void sgemm_rows(bool threaded, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                const int64_t* boff, float* C, int64_t ldc, const float* bias);
-// sgemm on a filled-in problem (gemm_isa.h).
-void sgemm_problem(const GemmProblem& p);
+void sgemm_problem(const GemmProblem& p, bool threaded);
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* bias, int bias_axis, int act);
 void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

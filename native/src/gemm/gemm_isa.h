@@ -26,8 +26,9 @@ struct GemmProblem {
   const float* bias;  // nullptr, or length M (bias_axis 0) / N (bias_axis 1)
   int bias_axis;
   int act;
-  // Optional (only without trans_b): row k of B starts at B + boff[k] instead of B + k*ldb (ldb unused).
-  // Lets a convolution hand its input image to the GEMM as an implicit column matrix (conv.cc).
+  // Optional: the rows of B as stored lie anywhere, row i at B + boff[i] instead of B + i*ldb (ldb unused):
+  // row k of B [K, N], or with trans_b row n of B [N, K]. Lets a convolution hand its padded input image
+  // to the GEMM as an implicit column matrix (conv_implicit.h).
   const int64_t* boff = nullptr;
 };
 

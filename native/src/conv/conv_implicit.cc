@@ -1,7 +1,6 @@
 // Implicit-GEMM stride-1 convolution (see conv_implicit.h).
 #include "conv/conv_implicit.h"
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <vector>
 #include "gemm/gemm.h"
@@ -21,6 +20,25 @@ float* buffer(int slot, int64_t n) {
   return buf[slot].get();
 }
 
+// Short row copies and fills, inline: the rows are 8-32 floats and there are millions per training
+// step, so calls into memcpy / memset cost more than the copying (measured on ResNet-20: ~8% of a
+// step). Fixed-size blocks, which the compiler turns into vector moves, and no loops over the tail,
+// which it might turn back into those calls.
+inline void copy_row(float* __restrict d, const float* __restrict s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) __builtin_memcpy(d + i, s + i, 8 * sizeof(float));
+  if (n - i >= 4) __builtin_memcpy(d + i, s + i, 4 * sizeof(float)), i += 4;
+  if (n - i >= 2) __builtin_memcpy(d + i, s + i, 2 * sizeof(float)), i += 2;
+  if (n - i >= 1) d[i] = s[i];
+}
+inline void zero_row(float* __restrict d, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) __builtin_memset(d + i, 0, 8 * sizeof(float));
+  if (n - i >= 4) __builtin_memset(d + i, 0, 4 * sizeof(float)), i += 4;
+  if (n - i >= 2) __builtin_memset(d + i, 0, 2 * sizeof(float)), i += 2;
+  if (n - i >= 1) d[i] = 0.f;
+}
+
 // Padded plane layout: rows of Wp = max(W + PW, OW) floats, image row ih at base + ih*Wp with
 // base = PH*Wp + PW, zeros everywhere else. The zeros after a row ([W, Wp), at least PW of them) are at
 // once its right padding and the next row's left padding (one row's left neighbours are the tail of the
@@ -36,12 +54,11 @@ void pad_image(const float* x, const ImplicitConv& c, const Layout& L, float* xp
   for (int64_t ch = 0; ch < c.Ci; ch++) {
     const float* s = x + ch * c.H * c.W;
     float* d = xp + ch * L.plane;
-    std::memset(d, 0, sizeof(float) * L.base);
+    zero_row(d, L.base);
     for (int64_t ih = 0; ih < c.H; ih++) {
       float* row = d + L.base + ih * L.Wp;
-      std::memcpy(row, s + ih * c.W, sizeof(float) * c.W);
-      const int64_t zeros = ih + 1 < c.H ? L.Wp - c.W : L.plane - (L.base + ih * L.Wp + c.W);
-      std::memset(row + c.W, 0, sizeof(float) * zeros);
+      copy_row(row, s + ih * c.W, c.W);
+      zero_row(row + c.W, ih + 1 < c.H ? L.Wp - c.W : L.plane - (L.base + ih * L.Wp + c.W));
     }
   }
 }
@@ -82,7 +99,7 @@ void conv_implicit_forward(const float* x, const float* w, const float* bias, fl
   if (!compact) return;
   for (int64_t o = 0; o < c.Co; o++)
     for (int64_t oh = 0; oh < OH; oh++)
-      std::memcpy(y + (o * OH + oh) * OW, yw + o * N + oh * Wp, sizeof(float) * OW);
+      copy_row(y + (o * OH + oh) * OW, yw + o * N + oh * Wp, OW);
 }
 
 void conv_implicit_weight(const float* x, const float* dy, float* dw, bool accumulate, const ImplicitConv& c,
@@ -96,8 +113,8 @@ void conv_implicit_weight(const float* x, const float* dy, float* dw, bool accum
     for (int64_t o = 0; o < c.Co; o++)
       for (int64_t oh = 0; oh < OH; oh++) {
         float* d = buf + o * N + oh * Wp;
-        std::memcpy(d, dy + (o * OH + oh) * OW, sizeof(float) * OW);
-        if (oh + 1 < OH) std::memset(d + OW, 0, sizeof(float) * (Wp - OW));
+        copy_row(d, dy + (o * OH + oh) * OW, OW);
+        if (oh + 1 < OH) zero_row(d + OW, Wp - OW);
       }
     dyw = buf;
   }

@@ -73,7 +73,7 @@ export interface NonzeroCount {
 const pct = (n: number, d: number): number => (d ? Math.round((10000 * n) / d) / 100 : 0);
 
 /** Counts the exact zeros of a weights file: per layer weight (keys ending in .weight with 2 or 4 dims), weights, all tensors. */
-export function countNonzero(file: string): NonzeroCount {
+export function countFileNonzero(file: string): NonzeroCount {
   const out: NonzeroCount = { weights: { nonzero: 0, total: 0 }, all: { nonzero: 0, total: 0 }, layers: {} };
   for (const [k, t] of readSafetensors(file).tensors) {
     const d = t.data as ArrayLike<number | bigint>;
@@ -128,7 +128,7 @@ export async function runHanExperiment(e: Experiment, o: ExperimentOptions, reci
   const cpuSeconds = cpuNow() - cpu0;
   const finalModel = path.join(pruned.runDir, 'model.safetensors');
 
-  const n = countNonzero(finalModel);
+  const n = countFileNonzero(finalModel);
   const denseAcc = dense.summary.test!.accuracy;
   const prunedAcc = pruned.summary.test!.accuracy;
   const drop = Math.round((denseAcc - prunedAcc) * 100) / 100;

@@ -5,9 +5,13 @@
 import { SparsetrainError } from '../errors';
 import type { Experiment } from './experiment';
 import { thesisScorers } from './thesis-scorers';
+import { hanLenet300 } from './han-lenet300';
+import { hanLenet5 } from './han-lenet5';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   thesisScorers,
+  hanLenet300,
+  hanLenet5,
 ];
 
 export function experimentNames(): string[] {

@@ -163,7 +163,6 @@ export async function runHanExperiment(e: Experiment, o: ExperimentOptions, reci
       dense: phaseDetails(dir, dense, cpuDense),
       pruned: phaseDetails(dir, pruned, cpuSeconds - cpuDense),
     },
-    finalPhase: 'pruned',
     cpuSeconds: Math.round(cpuSeconds * 10) / 10,
     threads: pruned.summary.threads,
   }, t0);

@@ -5,9 +5,13 @@
 import { SparsetrainError } from '../errors';
 import type { Experiment } from './experiment';
 import { thesisScorers } from './thesis-scorers';
+import { thesisMagnitude } from './thesis-magnitude';
+import { thesisMrsUnits } from './thesis-mrs-units';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   thesisScorers,
+  thesisMagnitude,
+  thesisMrsUnits,
 ];
 
 export function experimentNames(): string[] {

@@ -19,8 +19,11 @@
  * the thesis' 4,019 parameters and 98.42%): at most 4,100 parameters, at
  * least 98.4% test accuracy.
  *
- * Decisions: the thesis' recipe unchanged (see docs/thesis-pruning.md for
- * what was measured); scope 'layer' (the thesis' count, above); the
+ * Decisions (measured, docs/thesis-pruning.md): the thesis' recipe with
+ * one change, SGD momentum 0.9 (both phases): with the thesis' plain SGD
+ * the pruned model ended at 98.30% (98.42% one epoch earlier), below the
+ * 98.4% target; with momentum at 98.52%. Scope 'layer' (the thesis' count,
+ * above); the
  * unpruned phase is kept because the thesis reports both runs and it costs
  * half the time, which fits. Smoke: 2 epochs with the schedule "0:0.2,1:0.6"
  * (a round must start an epoch, so 2 rounds need 2 epochs).
@@ -30,11 +33,13 @@ import { resolveTrainConfig, type TrainConfig } from '../train/config';
 import { pruningPlugins } from '../train/pruning-plugins';
 import { UnitPruningPlugin } from '../sparse/units/schedule';
 import { type Experiment, type ExperimentOptions, type ExperimentResult, createExperimentDir, finishExperiment, check } from './experiment';
-import { thesisRecipe, timedPhase } from './thesis-smallcnn';
+import { THESIS_EPOCHS, thesisRecipe, timedPhase } from './thesis-smallcnn';
 
 const SCHEDULE = '2:0.1,3:0.2,4:0.4,5:0.6';
 const SMOKE_SCHEDULE = '0:0.2,1:0.6';
 const EXAMPLES = 1000;
+/** SGD momentum (the thesis: none; see the file comment). */
+const MOMENTUM = 0.9;
 /** The issue's targets (thesis: 4,019 parameters, 98.42%). */
 const MAX_PARAMETERS = 4100;
 const MIN_ACCURACY = 98.4;
@@ -51,7 +56,7 @@ export const thesisMrsUnits: Experiment = {
     const cpu0 = process.cpuUsage();
     const dir = createExperimentDir(o);
     // Smoke: 2 epochs, so that the two rounds (at the start of epochs 0 and 1) both happen.
-    const recipe = { ...thesisRecipe(o), ...(o.smoke ? { epochs: 2 } : {}) };
+    const recipe = { ...thesisRecipe(o, THESIS_EPOCHS, MOMENTUM), ...(o.smoke ? { epochs: 2 } : {}) };
     const schedule = o.smoke ? SMOKE_SCHEDULE : SCHEDULE;
     const examples = o.smoke ? 100 : EXAMPLES;
 

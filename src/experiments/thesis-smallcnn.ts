@@ -19,10 +19,14 @@ import { type ExperimentOptions, runPhase } from './experiment';
 
 export const THESIS_EPOCHS = 10;
 
-/** The thesis' training setup for smallcnn on MNIST (smoke: the tiny version, 1 epoch). */
-export function thesisRecipe(o: ExperimentOptions, epochs = THESIS_EPOCHS): Partial<TrainConfig> {
+/**
+ * The thesis' training setup for smallcnn on MNIST (smoke: the tiny
+ * version, 1 epoch); `momentum` for the experiments that deviate (each says
+ * why in its header).
+ */
+export function thesisRecipe(o: ExperimentOptions, epochs = THESIS_EPOCHS, momentum = 0): Partial<TrainConfig> {
   return {
-    model: 'smallcnn', dataset: 'mnist', epochs: o.smoke ? 1 : epochs, batchSize: 32, lr: 0.01, momentum: 0, weightDecay: 0, seed: o.seed,
+    model: 'smallcnn', dataset: 'mnist', epochs: o.smoke ? 1 : epochs, batchSize: 32, lr: 0.01, momentum, weightDecay: 0, seed: o.seed,
     ...(o.smoke ? { limitTrain: 256, limitTest: 100 } : {}),
   };
 }

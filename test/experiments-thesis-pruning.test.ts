@@ -79,7 +79,7 @@ test('reproduce thesis-magnitude --smoke: dense and pruned phases, the f_nz swee
   }
   // Figure 2.11: one point per f_nz; f_nz 0 is the clean-up that was kept; more f_nz never means more parameters.
   const fig = s.figure211 as { fnz: number; parameters: number; testAccuracy: number }[];
-  assert.deepEqual(fig.map((x) => x.fnz), [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]);
+  assert.deepEqual(fig.map((x) => x.fnz), [0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.1, 0.2, 0.3]);
   assert.equal(fig[0].parameters, p.afterRemoval);
   assert.ok(fig.every((x, i) => i === 0 || x.parameters <= fig[i - 1].parameters));
   // The exact f_nz = 0 removal keeps the pruned model's accuracy.

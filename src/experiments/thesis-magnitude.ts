@@ -46,7 +46,7 @@ const SMOKE_TABLE = '0:0.8,1:0.95';
 const SCOPE = 'global' as const;
 /** SGD momentum (the thesis: none; see the file comment). */
 const MOMENTUM = 0.9;
-const FNZ_SWEEP = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
+const FNZ_SWEEP = [0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.1, 0.2, 0.3];
 /** The targets: accuracy within this many points of the unpruned run; at most this share of its parameters. */
 const MAX_ACCURACY_DROP = 0.3;
 const MAX_PARAMETER_SHARE = 0.5;

@@ -7,11 +7,15 @@ import type { Experiment } from './experiment';
 import { thesisScorers } from './thesis-scorers';
 import { hanLenet300 } from './han-lenet300';
 import { hanLenet5 } from './han-lenet5';
+import { thesisMagnitude } from './thesis-magnitude';
+import { thesisMrsUnits } from './thesis-mrs-units';
 
 export const EXPERIMENTS: readonly Experiment[] = [
-  thesisScorers,
   hanLenet300,
   hanLenet5,
+  thesisMagnitude,
+  thesisMrsUnits,
+  thesisScorers,
 ];
 
 export function experimentNames(): string[] {

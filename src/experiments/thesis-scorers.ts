@@ -32,6 +32,7 @@ import { seriesStats } from '../sparse/compare/aggregate';
 import type { TrainConfig } from '../train/config';
 import { type Experiment, type ExperimentOptions, type ExperimentResult, createExperimentDir, runPhase, finishExperiment } from './experiment';
 import { scorerFindings, type ActRow } from './thesis-scorers-findings';
+import { thesisRecipe } from './thesis-smallcnn';
 
 const ACTS = ['relu', 'tanh'] as const;
 const FRACTIONS = [0.1, 0.2, 0.4, 0.5, 0.8];
@@ -50,10 +51,7 @@ export const thesisScorers: Experiment = {
     const t0 = Date.now();
     const dir = createExperimentDir(o);
     const every = o.smoke ? 4 : 250;
-    const train: Partial<TrainConfig> = {
-      model: 'smallcnn', dataset: 'mnist', epochs: o.smoke ? 1 : 5, batchSize: 32, lr: 0.01, momentum: 0, weightDecay: 0, seed: o.seed,
-      ...(o.smoke ? { limitTrain: 256, limitTest: 100 } : {}),
-    };
+    const train: Partial<TrainConfig> = thesisRecipe(o, 5);
     const rows: ActRow[] = [];
     const phases: Record<string, unknown> = {};
     let finalModel = '';

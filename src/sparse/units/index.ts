@@ -25,3 +25,5 @@ export { UnitPruningPlugin, unitPruningPlugin, parseFractionSchedule } from './s
 export type { UnitPruningOptions, UnitPruningRound, FractionSchedule } from './schedule';
 export { UnitCleanupPlugin } from './cleanup-plugin';
 export type { UnitCleanupOptions } from './cleanup-plugin';
+export { fnzSweep, FnzSweepPlugin } from './fnz-sweep';
+export type { FnzSweepPoint, FnzSweepOptions, LayerSparsity } from './fnz-sweep';

@@ -21,6 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SparsetrainError } from '../errors';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
+import { pruningPlugins } from '../train/pruning-plugins';
 import { Trainer, type TrainResult } from '../train/trainer';
 import type { TrainPlugin } from '../train/plugin';
 import type { Reporter } from '../train/progress';
@@ -94,21 +95,70 @@ export function createExperimentDir(o: ExperimentOptions): string {
 /**
  * Runs one phase as an ordinary training run in runs/NAME/<phase>/. `config`
  * is the phase's training configuration without runsDir, name and threads
- * (the experiment's are used). A phase that does not complete (diverged,
- * interrupted) is an error that names it.
+ * (the experiment's are used). Plug-ins: by default the pruning plug-ins of
+ * the configuration (pruningPlugins, as `sparsetrain train` builds them, so
+ * the phase's config.yaml replays it); a caller that passes its own list
+ * must include those (a pruning configuration without its plug-ins would
+ * silently not prune, so that is an error). A phase that does not complete
+ * (diverged, interrupted) is an error that names it.
  */
 export async function runPhase(
-  o: ExperimentOptions, experimentDir: string, phase: string, config: Partial<TrainConfig>, plugins: TrainPlugin[] = [], command = `sparsetrain reproduce ${path.basename(experimentDir)}`,
+  o: ExperimentOptions, experimentDir: string, phase: string, config: Partial<TrainConfig>, plugins?: TrainPlugin[], command = `sparsetrain reproduce ${path.basename(experimentDir)}`,
 ): Promise<TrainResult> {
   const c = resolveTrainConfig({ ...config, runsDir: experimentDir, name: phase, threads: o.threads ?? undefined } as Partial<TrainConfig>);
-  o.log(`phase ${phase}: ${c.model} on ${c.dataset}, ${c.epochs} epochs${plugins.length ? ` with ${plugins.map((p) => p.name).join(', ')}` : ''}`);
-  const r = await new Trainer({ config: c, plugins, command, reporter: o.reporter }).run();
+  const fromConfig = pruningPlugins(c);
+  const missing = plugins ? fromConfig.filter((p) => !plugins.some((q) => q.name === p.name)) : [];
+  if (missing.length) {
+    throw new SparsetrainError('ERR_ARGUMENT', `reproduce ${path.basename(experimentDir)}: phase ${phase} configures ${missing.map((p) => p.name).join(', ')} but the plug-ins given do not include it (pass pruningPlugins(config) with the others)`);
+  }
+  const used = plugins ?? fromConfig;
+  o.log(`phase ${phase}: ${c.model} on ${c.dataset}, ${c.epochs} epochs${used.length ? ` with ${used.map((p) => p.name).join(', ')}` : ''}`);
+  const r = await new Trainer({ config: c, plugins: used, command, reporter: o.reporter }).run();
   if (r.status !== 'completed') {
     throw new SparsetrainError('ERR_RUN', `reproduce ${path.basename(experimentDir)}: phase ${phase} ${r.status}${r.message ? `: ${r.message}` : ''} (see ${r.runDir})`);
   }
   const t = r.summary.test;
   if (t) o.log(`phase ${phase}: test accuracy ${t.accuracy.toFixed(2)}%, ${r.summary.nonzeroParams} of ${r.summary.params} parameters non-zero`);
   return r;
+}
+
+/** What an experiment's summary.json keeps of a phase. */
+export interface PhaseInfo {
+  /** Relative to the experiment directory. */
+  runDir: string;
+  epochs: number;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  params: number;
+  nonzeroParams: number;
+  wallSeconds: number;
+  /** CPU seconds of this process during the phase, all threads: other work on the machine inflates wall time, not this. */
+  cpuSeconds: number;
+  threads: number;
+}
+
+/** runPhase, timed: the result and its PhaseInfo. */
+export async function timedPhase(
+  o: ExperimentOptions, dir: string, phase: string, config: Partial<TrainConfig>, plugins?: TrainPlugin[],
+): Promise<{ r: TrainResult; info: PhaseInfo }> {
+  const cpu0 = process.cpuUsage();
+  const r = await runPhase(o, dir, phase, config, plugins);
+  const cpu = process.cpuUsage(cpu0);
+  const s = r.summary;
+  return {
+    r,
+    info: {
+      runDir: path.relative(dir, r.runDir),
+      epochs: s.epochs,
+      testAccuracy: s.test?.accuracy ?? null,
+      testLoss: s.test?.loss ?? null,
+      params: s.params,
+      nonzeroParams: s.nonzeroParams,
+      wallSeconds: s.wallSeconds,
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+      threads: s.threads,
+    },
+  };
 }
 
 /**

@@ -29,10 +29,8 @@
  */
 import * as path from 'node:path';
 import { readSafetensors } from '../io/safetensors';
-import { resolveTrainConfig, type TrainConfig } from '../train/config';
-import { pruningPlugins } from '../train/pruning-plugins';
-import type { TrainResult } from '../train/trainer';
-import { type Experiment, type ExperimentCheck, type ExperimentOptions, type ExperimentResult, check, createExperimentDir, finishExperiment, runPhase } from './experiment';
+import type { TrainConfig } from '../train/config';
+import { type Experiment, type ExperimentCheck, type ExperimentOptions, type ExperimentResult, check, createExperimentDir, finishExperiment, timedPhase } from './experiment';
 
 /** A published result of Han et al. for one network. */
 export interface HanPaper {
@@ -90,42 +88,20 @@ export function countFileNonzero(file: string): NonzeroCount {
   return out;
 }
 
-function phaseDetails(dir: string, r: TrainResult, cpuSeconds: number): Record<string, unknown> {
-  const acc = r.summary.test?.accuracy ?? null;
-  return {
-    runDir: path.relative(dir, r.runDir),
-    epochs: r.summary.epochs,
-    testAccuracy: acc,
-    testError: acc === null ? null : Math.round((100 - acc) * 100) / 100,
-    nonzeroParams: r.summary.nonzeroParams,
-    params: r.summary.params,
-    wallSeconds: r.summary.wallSeconds,
-    cpuSeconds: Math.round(cpuSeconds * 10) / 10,
-    threads: r.summary.threads,
-  };
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 /** Runs the dense and the pruned phase of a recipe and writes runs/NAME/ with the checks. */
 export async function runHanExperiment(e: Experiment, o: ExperimentOptions, recipe: HanRecipe): Promise<ExperimentResult> {
   const t0 = Date.now();
-  const cpu0 = cpuNow();
   const dir = createExperimentDir(o);
   const base: Partial<TrainConfig> = { model: recipe.model, dataset: 'mnist', seed: o.seed };
 
-  const dense = await runPhase(o, dir, 'dense', { ...base, ...(o.smoke ? recipe.smokeDense : recipe.dense) });
-  const cpuDense = cpuNow() - cpu0;
+  const { r: dense, info: denseInfo } = await timedPhase(o, dir, 'dense', { ...base, ...(o.smoke ? recipe.smokeDense : recipe.dense) });
   const denseModel = path.join(dense.runDir, 'model.safetensors');
   const prunedConfig: Partial<TrainConfig> = {
     ...base, ...(o.smoke ? recipe.smokePruned : recipe.pruned), init: denseModel, prune: 'han', pruneStart: 0,
   };
-  // runPhase trains with the plug-ins it is given: the han schedule comes from the same keys that config.yaml records.
-  const pruned = await runPhase(o, dir, 'pruned', prunedConfig, pruningPlugins(resolveTrainConfig(prunedConfig)));
-  const cpuSeconds = cpuNow() - cpu0;
+  // The han schedule's plug-in is built from the same keys that pruned/config.yaml records.
+  const { r: pruned, info: prunedInfo } = await timedPhase(o, dir, 'pruned', prunedConfig);
+  const cpuSeconds = denseInfo.cpuSeconds + prunedInfo.cpuSeconds;
   const finalModel = path.join(pruned.runDir, 'model.safetensors');
 
   const n = countFileNonzero(finalModel);
@@ -160,8 +136,8 @@ export async function runHanExperiment(e: Experiment, o: ExperimentOptions, reci
       denseError: Math.round((100 - denseAcc) * 100) / 100, prunedError: Math.round((100 - prunedAcc) * 100) / 100, keptPercent: allPct,
     },
     phases: {
-      dense: phaseDetails(dir, dense, cpuDense),
-      pruned: phaseDetails(dir, pruned, cpuSeconds - cpuDense),
+      dense: denseInfo,
+      pruned: prunedInfo,
     },
     cpuSeconds: Math.round(cpuSeconds * 10) / 10,
     threads: pruned.summary.threads,

@@ -38,8 +38,8 @@ import { resolveTrainConfig, type TrainConfig } from '../train/config';
 import { pruningPlugins } from '../train/pruning-plugins';
 import { UnitCleanupPlugin } from '../sparse/units/cleanup-plugin';
 import { FnzSweepPlugin, type FnzSweepPoint } from '../sparse/units/fnz-sweep';
-import { type Experiment, type ExperimentOptions, type ExperimentResult, createExperimentDir, finishExperiment, check } from './experiment';
-import { THESIS_EPOCHS, thesisRecipe, timedPhase } from './thesis-smallcnn';
+import { type Experiment, type ExperimentOptions, type ExperimentResult, createExperimentDir, finishExperiment, check, timedPhase } from './experiment';
+import { THESIS_EPOCHS, thesisRecipe } from './thesis-smallcnn';
 
 const TABLE = '2:0.2,3:0.5,4:0.8,5:0.9';
 const SMOKE_TABLE = '0:0.8,1:0.95';

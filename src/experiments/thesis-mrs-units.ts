@@ -32,8 +32,8 @@ import * as path from 'node:path';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
 import { pruningPlugins } from '../train/pruning-plugins';
 import { UnitPruningPlugin } from '../sparse/units/schedule';
-import { type Experiment, type ExperimentOptions, type ExperimentResult, createExperimentDir, finishExperiment, check } from './experiment';
-import { THESIS_EPOCHS, thesisRecipe, timedPhase } from './thesis-smallcnn';
+import { type Experiment, type ExperimentOptions, type ExperimentResult, createExperimentDir, finishExperiment, check, timedPhase } from './experiment';
+import { THESIS_EPOCHS, thesisRecipe } from './thesis-smallcnn';
 
 const SCHEDULE = '2:0.1,3:0.2,4:0.4,5:0.6';
 const SMOKE_SCHEDULE = '0:0.2,1:0.6';

@@ -1,7 +1,7 @@
 /**
  * Training-throughput comparison with PyTorch, in the same run.
  *
- *   npm run bench -- [--models lenet300,lenet5,...] [--rounds 3] [--steps 30] [--batch 64] [--threads 2]
+ *   npm run bench -- [--models lenet300,lenet5,...] [--rounds 3] [--steps 30] [--batch 64] [--threads 2] [--torch-blas-threads 1]
  *
  * For each round and model, runs `sparsetrain bench` and the PyTorch side
  * (bench/torch_side.py over shared/reference/torch_bench.py) one after the
@@ -27,6 +27,7 @@ const rounds = Number(arg('rounds', '3'));
 const steps = arg('steps', '30');
 const batch = arg('batch', '64');
 const threads = arg('threads', '2');
+const torchBlasThreads = arg('torch-blas-threads', '1');
 
 type Row = Record<string, number | string>;
 
@@ -41,7 +42,7 @@ function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): Row {
 const ours = () => (m: string) =>
   runJson(process.execPath, [path.join(root, 'bin', 'sparsetrain.js'), 'bench', '--model', m, '--batch', batch, '--threads', threads, '--steps', steps, '--json'], {});
 const theirs = () => (m: string) =>
-  runJson('/usr/bin/python3', [path.join(root, 'bench', 'torch_side.py'), m, batch, steps, threads], { OPENBLAS_CORETYPE: 'SkylakeX', OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads });
+  runJson('/usr/bin/python3', [path.join(root, 'bench', 'torch_side.py'), m, batch, steps, threads], { OPENBLAS_CORETYPE: 'SkylakeX', OPENBLAS_NUM_THREADS: torchBlasThreads, OMP_NUM_THREADS: threads });
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,6 +67,8 @@ for (const m of models) {
     model: m,
     batch: Number(batch),
     threads: Number(threads),
+    torch_blas_threads: Number(torchBlasThreads),
+    steps: Number(steps),
     rounds,
     sparsetrain: { train_samples_per_s: med(a, 'train_samples_per_s'), train_cpu_samples_per_s: med(a, 'train_cpu_samples_per_s'), infer_samples_per_s: med(a, 'infer_samples_per_s'), peak_rss_mb: med(a, 'peak_rss_mb') },
     pytorch: { train_samples_per_s: med(b, 'train_samples_per_s'), train_cpu_samples_per_s: med(b, 'train_cpu_samples_per_s'), infer_samples_per_s: med(b, 'infer_samples_per_s'), peak_rss_mb: med(b, 'peak_rss_mb'), version: b[0].torch },

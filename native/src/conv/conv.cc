@@ -18,6 +18,7 @@
 // the threaded GEMM. Measured on LeNet-5 / ResNet-20 shapes, per-image GEMMs with partial sums
 // beat one large GEMM over a batched column matrix [R, N*P] (which also needs N times the memory).
 #include "conv/conv.h"
+#include "conv/scratch.h"
 #include <omp.h>
 #include <algorithm>
 #include <atomic>
@@ -36,17 +37,6 @@ namespace {
 constexpr int64_t kColBudget = int64_t(1) << 18;  // floats in one col chunk (1 MiB)
 constexpr int64_t kParallelWork = int64_t(1) << 16;  // multiply-adds below which one thread runs
 
-// Per-thread scratch buffers, kept across calls and grown on demand.
-float* scratch(int slot, int64_t n) {
-  thread_local std::unique_ptr<float[]> buf[2];
-  thread_local int64_t cap[2] = {0, 0};
-  if (cap[slot] < n) {
-    buf[slot].reset();
-    buf[slot].reset(new float[n]);
-    cap[slot] = n;
-  }
-  return buf[slot].get();
-}
 
 struct Plan {
   int64_t Cg, Og, R, P, HW, chunk;
@@ -153,7 +143,7 @@ void forward_image(const float* xn, const float* w, const float* bias, float* yn
     }
     for (int64_t j0 = 0; j0 < p.P; j0 += p.chunk) {
       const int64_t j1 = std::min(p.P, j0 + p.chunk), nj = j1 - j0;
-      float* col = scratch(0, p.R * nj);
+      float* col = conv_scratch(kScratchCol, p.R * nj);
       im2col_chunk(xg, g, p, j0, j1, col, threaded);
       gemm(threaded, false, false, p.Og, nj, p.R, wg, p.R, col, nj, 0.f, yg + j0, p.P, bg);
     }
@@ -179,7 +169,7 @@ void backward_input_image(const float* dyn, const float* w, float* dxn, const Co
     std::memset(dxg, 0, sizeof(float) * p.Cg * p.HW);
     for (int64_t j0 = 0; j0 < p.P; j0 += p.chunk) {
       const int64_t j1 = std::min(p.P, j0 + p.chunk), nj = j1 - j0;
-      float* col = scratch(0, p.R * nj);
+      float* col = conv_scratch(kScratchCol, p.R * nj);
       gemm(threaded, true, false, p.R, nj, p.Og, wg, p.R, dyg + j0, p.P, 0.f, col, nj, nullptr);
       col2im_chunk(col, g, p, j0, j1, dxg, threaded);
     }
@@ -217,7 +207,7 @@ void backward_weight_image(const float* dyn, const float* xn, float* dw, bool& f
     }
     for (int64_t j0 = 0; j0 < p.P; j0 += p.chunk) {
       const int64_t j1 = std::min(p.P, j0 + p.chunk), nj = j1 - j0;
-      float* col = scratch(0, p.R * nj);
+      float* col = conv_scratch(kScratchCol, p.R * nj);
       im2col_chunk(xg, g, p, j0, j1, col, threaded);
       const bool overwrite = first && j0 == 0;
       gemm(threaded, false, true, p.Og, p.R, nj, dyg + j0, p.P, col, nj, overwrite ? 0.f : 1.f, dwg, p.R, nullptr);
@@ -260,7 +250,7 @@ void conv2d_backward_weight(const float* dy, const float* x, float* dw, float* d
     // and the partials are added in chunk order, so the result is bit-for-bit reproducible for
     // a given thread count.
     const int64_t K = std::min<int64_t>(g.N, 4 * p.threads);
-    float* part = scratch(1, (K - 1) * wsize);  // the calling thread's buffer, shared for this call
+    float* part = conv_scratch(kScratchPartial, (K - 1) * wsize);  // the calling thread's buffer, shared for this call
     std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(p.threads)
     {

@@ -3,22 +3,12 @@
 #include <algorithm>
 #include <memory>
 #include <vector>
+#include "conv/scratch.h"
 #include "gemm/gemm.h"
 #include "gemm/gemm_isa.h"
 
 namespace st {
 namespace {
-// Per-thread buffers kept across calls (slot 0: padded image, 1: wide output).
-float* buffer(int slot, int64_t n) {
-  thread_local std::unique_ptr<float[]> buf[2];
-  thread_local int64_t cap[2] = {0, 0};
-  if (cap[slot] < n) {
-    buf[slot].reset();
-    buf[slot].reset(new float[n]);
-    cap[slot] = n;
-  }
-  return buf[slot].get();
-}
 
 // Short row copies and fills, inline: the rows are 8-32 floats and there are millions per training
 // step, so calls into memcpy / memset cost more than the copying (measured on ResNet-20: ~8% of a
@@ -74,7 +64,7 @@ struct Implicit {
   const float* xp;
   const int64_t* off;
   Implicit(const float* x, const ImplicitConv& c) : L(c), N((c.OH() - 1) * L.Wp + c.OW()), R(c.Ci * c.KH * c.KW) {
-    float* buf = buffer(0, c.Ci * L.plane);
+    float* buf = conv_scratch(kScratchPadded, c.Ci * L.plane);
     pad_image(x, c, L, buf);
     xp = buf;
     thread_local std::vector<int64_t> offsets;
@@ -92,7 +82,7 @@ void conv_implicit_forward(const float* x, const float* w, const float* bias, fl
   const Implicit im(x, c);
   const int64_t Wp = im.L.Wp, N = im.N, OH = c.OH(), OW = c.OW();
   const bool compact = Wp != OW;
-  float* yw = compact ? buffer(1, c.Co * N) : y;
+  float* yw = compact ? conv_scratch(kScratchWide, c.Co * N) : y;
   GemmProblem p{false, false, c.Co, N, im.R, 1.f, w, im.R, im.xp, 0, 0.f, yw, N, bias, 0, 0};
   p.boff = im.off;
   sgemm_problem(p, threaded);
@@ -109,7 +99,7 @@ void conv_implicit_weight(const float* x, const float* dy, float* dw, bool accum
   // dy in the wide layout, zero in the dropped columns (so they add nothing).
   const float* dyw = dy;
   if (Wp != OW) {
-    float* buf = buffer(1, c.Co * N);
+    float* buf = conv_scratch(kScratchWide, c.Co * N);
     for (int64_t o = 0; o < c.Co; o++)
       for (int64_t oh = 0; oh < OH; oh++) {
         float* d = buf + o * N + oh * Wp;

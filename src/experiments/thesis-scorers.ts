@@ -44,9 +44,9 @@ export const thesisScorers: Experiment = {
   title: 'scorer comparison on smallcnn/MNIST (ReLU, Tanh): loss change after pruning with each scorer, every 250 steps',
   source: 'seed 001, thesis sections 2.1.5-2.1.6 and 4.1',
   seed: 0,
-  // Measured with --threads 2: 11.1 min of CPU time (so at most about 11 min on a quiet machine);
+  // Measured with --threads 2: 4.6 min wall (8.2 min of CPU time) on an idle machine (2026-12-06);
   // 16.8 min wall while the 2 cores were shared with other trainings (load average 3 to 15).
-  minutes: 11,
+  minutes: 5,
   async run(o: ExperimentOptions): Promise<ExperimentResult> {
     const t0 = Date.now();
     const dir = createExperimentDir(o);

@@ -78,8 +78,21 @@ export interface Experiment {
   run(o: ExperimentOptions): Promise<ExperimentResult>;
 }
 
-/** Creates runs/NAME/ (an existing non-empty directory is an error: nothing is overwritten). */
-export function createExperimentDir(o: ExperimentOptions): string {
+/** An experiment under way: its directory and when it started (wall clock and this process's CPU time). */
+export interface StartedExperiment {
+  dir: string;
+  wallStart: number;
+  cpuStart: NodeJS.CpuUsage;
+}
+
+/**
+ * Starts an experiment: creates runs/NAME/ (an existing non-empty directory
+ * is an error: nothing is overwritten) and notes the start times that
+ * finishExperiment turns into wallSeconds and cpuSeconds.
+ */
+export function startExperiment(o: ExperimentOptions): StartedExperiment {
+  const wallStart = Date.now();
+  const cpuStart = process.cpuUsage();
   const dir = path.join(o.runsDir, o.name);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
     throw new SparsetrainError('ERR_ARGUMENT', `reproduce: run directory ${dir} already exists and is not empty; remove it or pass --name another-name`);
@@ -89,7 +102,7 @@ export function createExperimentDir(o: ExperimentOptions): string {
   } catch (e) {
     throw new SparsetrainError('ERR_IO', `--runs-dir ${o.runsDir}: cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return dir;
+  return { dir, wallStart, cpuStart };
 }
 
 /**
@@ -163,11 +176,14 @@ export async function timedPhase(
 
 /**
  * Finishes runs/NAME/: copies the final model there (written to a temporary
- * name, then renamed) and writes summary.json with the checks and details.
+ * name, then renamed) and writes summary.json with the checks, the details,
+ * and the experiment's wall and CPU seconds.
  */
 export function finishExperiment(
-  e: Experiment, o: ExperimentOptions, dir: string, finalModel: string, checks: ExperimentCheck[], details: Record<string, unknown>, startedAt: number,
+  e: Experiment, o: ExperimentOptions, started: StartedExperiment, finalModel: string, checks: ExperimentCheck[], details: Record<string, unknown>,
 ): ExperimentResult {
+  const { dir } = started;
+  const cpu = process.cpuUsage(started.cpuStart);
   const target = path.join(dir, 'model.safetensors');
   // The phase whose run produced the final model: its summary.json holds the data set,
   // normalisation and test accuracy that scripts/check_run.py checks the copy against.
@@ -189,7 +205,9 @@ export function finishExperiment(
     ...details,
     model: 'model.safetensors',
     finalPhase,
-    wallSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    wallSeconds: Math.round((Date.now() - started.wallStart) / 100) / 10,
+    // This process's CPU time, all threads: other work on the machine inflates wall time, far less this.
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     finishedAt: new Date().toISOString(),
   });
   return { runDir: dir, checks, details };

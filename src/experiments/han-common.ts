@@ -30,7 +30,7 @@
 import * as path from 'node:path';
 import { readSafetensors } from '../io/safetensors';
 import type { TrainConfig } from '../train/config';
-import { type Experiment, type ExperimentCheck, type ExperimentOptions, type ExperimentResult, check, createExperimentDir, finishExperiment, timedPhase } from './experiment';
+import { type Experiment, type ExperimentCheck, type ExperimentOptions, type ExperimentResult, check, startExperiment, finishExperiment, timedPhase } from './experiment';
 
 /** A published result of Han et al. for one network. */
 export interface HanPaper {
@@ -90,8 +90,8 @@ export function countFileNonzero(file: string): NonzeroCount {
 
 /** Runs the dense and the pruned phase of a recipe and writes runs/NAME/ with the checks. */
 export async function runHanExperiment(e: Experiment, o: ExperimentOptions, recipe: HanRecipe): Promise<ExperimentResult> {
-  const t0 = Date.now();
-  const dir = createExperimentDir(o);
+  const started = startExperiment(o);
+  const { dir } = started;
   const base: Partial<TrainConfig> = { model: recipe.model, dataset: 'mnist', seed: o.seed };
 
   const { r: dense, info: denseInfo } = await timedPhase(o, dir, 'dense', { ...base, ...(o.smoke ? recipe.smokeDense : recipe.dense) });
@@ -109,7 +109,7 @@ export async function runHanExperiment(e: Experiment, o: ExperimentOptions, reci
   const prunedAcc = pruned.summary.test!.accuracy;
   const drop = Math.round((denseAcc - prunedAcc) * 100) / 100;
   const allPct = pct(n.all.nonzero, n.all.total);
-  const wallMin = (Date.now() - t0) / 60000;
+  const wallMin = (Date.now() - started.wallStart) / 60000;
   const checks: ExperimentCheck[] = [
     check('non-zero parameters (weights and biases, final model)', `<= ${recipe.maxNonzeroPercent}%`,
       `${allPct}% (${n.all.nonzero} of ${n.all.total}; weights only ${pct(n.weights.nonzero, n.weights.total)}%)`, allPct <= recipe.maxNonzeroPercent),
@@ -122,7 +122,7 @@ export async function runHanExperiment(e: Experiment, o: ExperimentOptions, reci
     layer, params: c.total, nonzero: c.nonzero, keptPercent: pct(c.nonzero, c.total), hanKeptPercent: recipe.paper.layerKeptPercent[layer] ?? null,
   }));
   o.log(`non-zero ${allPct}% of parameters (${layers.map((l) => `${l.layer} ${l.keptPercent}%`).join(', ')}); accuracy ${denseAcc.toFixed(2)}% -> ${prunedAcc.toFixed(2)}%`);
-  return finishExperiment(e, o, dir, finalModel, checks, {
+  return finishExperiment(e, o, started, finalModel, checks, {
     counted: 'non-zero entries of the final model.safetensors: all = every tensor (weights and biases, as Han\'s Table 1 counts parameters); weights = Linear and Conv2d weights (the pruned ones)',
     nonzero: {
       all: { ...n.all, percent: allPct },
@@ -139,7 +139,6 @@ export async function runHanExperiment(e: Experiment, o: ExperimentOptions, reci
       dense: denseInfo,
       pruned: prunedInfo,
     },
-    cpuSeconds: Math.round(cpuSeconds * 10) / 10,
     threads: pruned.summary.threads,
-  }, t0);
+  });
 }

@@ -30,7 +30,7 @@ import { ScorerComparisonPlugin, DEFAULT_WEIGHT_SCORERS } from '../sparse/compar
 import { rowsToCsv } from '../sparse/compare/rows';
 import { seriesStats } from '../sparse/compare/aggregate';
 import type { TrainConfig } from '../train/config';
-import { type Experiment, type ExperimentOptions, type ExperimentResult, createExperimentDir, runPhase, finishExperiment } from './experiment';
+import { type Experiment, type ExperimentOptions, type ExperimentResult, startExperiment, runPhase, finishExperiment } from './experiment';
 import { scorerFindings, type ActRow } from './thesis-scorers-findings';
 import { thesisRecipe } from './thesis-smallcnn';
 
@@ -48,8 +48,8 @@ export const thesisScorers: Experiment = {
   // 16.8 min wall while the 2 cores were shared with other trainings (load average 3 to 15).
   minutes: 5,
   async run(o: ExperimentOptions): Promise<ExperimentResult> {
-    const t0 = Date.now();
-    const dir = createExperimentDir(o);
+    const started = startExperiment(o);
+    const { dir } = started;
     const every = o.smoke ? 4 : 250;
     const train: Partial<TrainConfig> = thesisRecipe(o, 5);
     const rows: ActRow[] = [];
@@ -90,7 +90,7 @@ export const thesisScorers: Experiment = {
       act: s.keys.act, kind: s.kind, layer: s.layer, scorer: s.scorer, fraction: s.fraction, n: s.n,
       meanDelta: r6(s.mean), medianDelta: r6(s.median), maxDelta: r6(s.max), oscillation: r6(s.oscillation),
     }));
-    return finishExperiment(this, o, dir, finalModel, checks, {
+    return finishExperiment(this, o, started, finalModel, checks, {
       setup: {
         model: 'smallcnn', dataset: 'mnist', epochs: train.epochs, batchSize: 32, lr: 0.01, momentum: 0, weightDecay: 0,
         every, fractions: o.smoke ? [0.5, 0.8] : FRACTIONS, weightLayer: 'conv1.weight', unitLayer: 'fc1',
@@ -99,6 +99,6 @@ export const thesisScorers: Experiment = {
       phases,
       csv: 'scorers.csv',
       series,
-    }, t0);
+    });
   },
 };

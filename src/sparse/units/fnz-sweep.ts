@@ -11,9 +11,9 @@
  *   - Units are only masked (removeSparseUnits with shrink: false) and the
  *     shrunk size is counted (shrunkParameterCount); masking is what the
  *     shrunk model computes (shrink.ts keeps the output), and undoing a mask
- *     is simpler than un-shrinking. After each f_nz every parameter and
- *     buffer gets its saved values back (bias propagation changes consumer
- *     biases) and every unit mask its state before the sweep.
+ *     is simpler than un-shrinking. Each f_nz is a trial undone exactly
+ *     (withTrialUndone, compare/undo.ts: parameter values, as bias
+ *     propagation changes consumer biases, weight masks and unit masks).
  *   - As a training plug-in it acts in onTrainEnd and must come before a
  *     UnitCleanupPlugin (which shrinks the model for good); the evaluation
  *     is the trainer's (ctx.evaluate: the test split without a validation
@@ -27,7 +27,7 @@ import { SparsetrainError } from '../../errors';
 import { Module } from '../../nn/module';
 import { sparsityReport } from '../report';
 import { buildUnitGraph, prunableGroups, type UnitGraph } from './graph';
-import { getUnitMask, removeUnitMask, setUnitMask } from './mask';
+import { withTrialUndone } from '../compare/undo';
 import { removeSparseUnits } from './cleanup';
 import { shrunkParameterCount } from './shrink';
 
@@ -51,33 +51,19 @@ export interface FnzSweepPoint {
 export function fnzSweep(
   model: AnyModule, graph: UnitGraph, fnzs: readonly number[], evaluate: () => { loss: number; accuracy: number }, batches?: readonly Batch[],
 ): FnzSweepPoint[] {
-  for (const f of fnzs) if (!(typeof f === 'number' && f >= 0 && f <= 1)) throw new SparsetrainError('ERR_ARGUMENT', `f_nz sweep: each f_nz must be a number in [0, 1], got ${String(f)}`);
+  checkFnzs(fnzs);
   const groups = prunableGroups(graph);
-  const tensors = [...model.namedParameters(), ...model.namedBuffers()].map(([, t]) => t);
-  const saved = tensors.map((t) => Float32Array.from(t.data as Float32Array));
-  const masks = groups.map((g) => getUnitMask(model.getSubmodule(g.maskAt)));
-  const out: FnzSweepPoint[] = [];
-  try {
-    for (const fnz of fnzs) {
-      const r = removeSparseUnits(model, graph, { fnz, batches, shrink: false });
-      const parameters = shrunkParameterCount(model, graph);
-      const ev = evaluate();
-      out.push({ fnz, parameters, removed: Object.fromEntries(groups.map((g) => [g.name, r.removed[g.name]?.length ?? 0])), accuracy: ev.accuracy, loss: ev.loss });
-      restore();
-    }
-  } finally {
-    restore();
-  }
-  return out;
+  // Each removal is a trial: parameter values (consumer biases), weight masks and unit masks come back after it.
+  return fnzs.map((fnz) => withTrialUndone(model, () => {
+    const r = removeSparseUnits(model, graph, { fnz, batches, shrink: false });
+    const parameters = shrunkParameterCount(model, graph);
+    const ev = evaluate();
+    return { fnz, parameters, removed: Object.fromEntries(groups.map((g) => [g.name, r.removed[g.name]?.length ?? 0])), accuracy: ev.accuracy, loss: ev.loss };
+  }));
+}
 
-  function restore(): void {
-    tensors.forEach((t, i) => (t.data as Float32Array).set(saved[i]));
-    groups.forEach((g, i) => {
-      const m = model.getSubmodule(g.maskAt);
-      if (masks[i]) setUnitMask(m, masks[i]!);
-      else removeUnitMask(m);
-    });
-  }
+function checkFnzs(fnzs: readonly number[]): void {
+  for (const f of fnzs) if (!(typeof f === 'number' && f >= 0 && f <= 1)) throw new SparsetrainError('ERR_ARGUMENT', `f_nz sweep: each f_nz must be a number in [0, 1], got ${String(f)}`);
 }
 
 export interface FnzSweepOptions {
@@ -102,7 +88,7 @@ export class FnzSweepPlugin implements TrainPlugin {
 
   constructor(o: FnzSweepOptions = {}) {
     this.fnzs = o.fnzs ?? [0, 0.05, 0.1, 0.15, 0.2, 0.3];
-    for (const f of this.fnzs) if (!(typeof f === 'number' && f >= 0 && f <= 1)) throw new SparsetrainError('ERR_ARGUMENT', `f_nz sweep: each f_nz must be a number in [0, 1], got ${String(f)}`);
+    checkFnzs(this.fnzs);
     this.examples = o.examples ?? 1000;
     if (!Number.isInteger(this.examples) || this.examples < 1) throw new SparsetrainError('ERR_ARGUMENT', `f_nz sweep: examples must be a positive integer, got ${String(o.examples)}`);
   }

@@ -378,4 +378,10 @@ test('Sequential(BatchNorm2d, ReLU) runs fused and equals the separate modules; 
   (d[1] as ReLU).registerForwardHook(() => { reluSeen = true; });
   d.call(x);
   assert.ok(reluSeen);
+  // A ReLU whose forward was replaced runs its replacement, not the fused op.
+  const e = make();
+  (e[1] as ReLU).forward = (t: Tensor) => st.mul(t, 2);
+  const ye = e.call(x);
+  assert.notEqual(ye.gradFn?.name, 'batchNormRelu');
+  assert.ok(Array.from(ye.f32).some((v) => v < 0), 'the replacement does not clamp');
 });

@@ -64,8 +64,9 @@ export class Sequential extends Module<[Tensor], Tensor> implements Iterable<Any
     for (let i = 0; i < mods.length; i++) {
       const m = mods[i];
       const next = mods[i + 1];
-      // BatchNorm followed by a plain ReLU (VGG with batch norm): one fused op, unless the ReLU has hooks.
-      if (m instanceof BatchNormBase && next instanceof ReLU && next.constructor === ReLU && !next.hasForwardHooks()) {
+      // BatchNorm followed by a plain ReLU (VGG with batch norm): one fused op, unless the ReLU has hooks
+      // or its forward was replaced (the same rule callRelu applies to the BatchNorm).
+      if (m instanceof BatchNormBase && next instanceof ReLU && next.constructor === ReLU && !next.hasForwardHooks() && next.forward === ReLU.prototype.forward) {
         x = m.callRelu(x);
         i++;
       } else {

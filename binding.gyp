@@ -45,6 +45,7 @@
         "native/src/gemm/gemm.cc",
         "native/src/conv/conv.cc",
         "native/src/conv/conv_implicit.cc",
+        "native/src/conv/conv_chvec.cc",
         "native/src/conv/convpool_isa.cc",
         "native/src/pool/pool.cc",
         "native/src/norm/batchnorm.cc",

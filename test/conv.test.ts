@@ -65,6 +65,13 @@ const SPECS: Spec[] = [
   { N: 2, C: 3, H: 20, W: 20, O: 4, KH: 3, KW: 3, PH: 3 }, // padding past the kernel: input gradient via col2im
   { N: 1, C: 128, H: 6, W: 6, O: 8, KH: 3, KW: 3, PH: 1, bias: true }, // deep K: split-K GEMM on 2 threads
   { N: 3, C: 2, H: 1, W: 30, O: 3, KH: 1, KW: 3, PW: 1 }, // one row
+  // Channel-vector kernels (output channels a multiple of 32, images over threads or one thread)
+  { N: 4, C: 32, H: 8, W: 8, O: 64, KH: 3, KW: 3, PH: 1 }, // ResNet's last stage: input gradient too
+  { N: 3, C: 5, H: 7, W: 11, O: 32, KH: 3, KW: 3, PH: 1, bias: true }, // partial position tiles, odd batch
+  { N: 4, C: 64, H: 6, W: 5, O: 32, KH: 3, KW: 3, PH: 1, G: 2, bias: true }, // grouped
+  { N: 20, C: 32, H: 5, W: 6, O: 32, KH: 3, KW: 2, PH: 1, PW: 0, DH: 2 }, // dilated
+  { N: 37, C: 8, H: 3, W: 4, O: 32, KH: 3, KW: 3, PH: 1 }, // over 8 images per chunk at 1 thread: accumulated
+  { N: 2, C: 3, H: 6, W: 9, O: 48, KH: 2, KW: 3, PH: 0, PW: 1 }, // 48 channels: 16-lane blocks only
 ];
 
 function label(s: Spec): string {

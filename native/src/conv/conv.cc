@@ -26,6 +26,7 @@
 #include <memory>
 #include <stdexcept>
 #include <vector>
+#include "conv/conv_chvec.h"
 #include "conv/conv_implicit.h"
 #include "conv/convpool_isa.h"
 #include "conv/im2col.h"
@@ -42,6 +43,8 @@ struct Plan {
   int64_t Cg, Og, R, P, HW, chunk;
   bool direct;  // 1x1, stride 1, no padding: col is x itself
   bool implicit_fwd, implicit_bwd;  // forward / backward input as implicit GEMMs (conv_implicit.h)
+  bool chvec_fwd, chvec_bwd;  // those two instead with channel-vector kernels (conv_chvec.h), images over threads
+  bool chvec_weight;  // the weight gradient likewise
   int64_t bwd_ph, bwd_pw;  // padding of the input-gradient convolution (implicit_bwd)
   int threads;  // threads for this call
   bool by_image;  // parallel over images (else threaded GEMM)
@@ -72,6 +75,12 @@ Plan make_plan(const ConvGeom& g) {
   p.threads = work < (double)kParallelWork ? 1 : T;
   // Whole images per thread when that balances: N a multiple of T, or many images per thread.
   p.by_image = p.threads > 1 && g.N >= T && (g.N % T == 0 || g.N >= 4 * T);
+  // The channel-vector kernels run on one thread per image: only where images are shared out, or on a
+  // single thread. (Measured on ResNet-20's 32- and 64-channel stages: see conv_chvec.h.)
+  const bool per_image = p.by_image || p.threads == 1;
+  p.chvec_fwd = p.implicit_fwd && per_image && chvec_applies(p.Og);
+  p.chvec_bwd = p.implicit_bwd && per_image && chvec_applies(p.Cg);
+  p.chvec_weight = p.chvec_fwd;
   return p;
 }
 
@@ -125,6 +134,7 @@ template <typename F> void for_images(const ConvGeom& g, const Plan& p, F&& body
   if (failed) throw std::runtime_error("out of memory for convolution scratch buffers");
 }
 
+// w: the kernel, or with p.chvec_fwd the channel-contiguous kernel (chvec_forward_kernel).
 void forward_image(const float* xn, const float* w, const float* bias, float* yn, const ConvGeom& g, const Plan& p,
                    bool threaded) {
   for (int64_t gi = 0; gi < g.G; gi++) {
@@ -136,9 +146,13 @@ void forward_image(const float* xn, const float* w, const float* bias, float* yn
       gemm(threaded, false, false, p.Og, p.P, p.R, wg, p.R, xg, p.HW, 0.f, yg, p.P, bg);
       continue;
     }
+    const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW};
+    if (p.chvec_fwd) {
+      conv_chvec_forward(xg, wg, bg, yg, ic);
+      continue;
+    }
     if (p.implicit_fwd) {
-      conv_implicit_forward(xg, wg, bg, yg, ImplicitConv{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW},
-                            threaded);
+      conv_implicit_forward(xg, wg, bg, yg, ic, threaded);
       continue;
     }
     for (int64_t j0 = 0; j0 < p.P; j0 += p.chunk) {
@@ -150,16 +164,21 @@ void forward_image(const float* xn, const float* w, const float* bias, float* yn
   }
 }
 
-// w: the kernel, or with p.implicit_bwd the flipped kernel (flipped_kernel).
+// w: the kernel, or with p.implicit_bwd the flipped kernel (flipped_kernel), with p.chvec_bwd that
+// channel-contiguous (chvec_input_kernel).
 void backward_input_image(const float* dyn, const float* w, float* dxn, const ConvGeom& g, const Plan& p,
                           bool threaded) {
   for (int64_t gi = 0; gi < g.G; gi++) {
     const float* dyg = dyn + gi * p.Og * p.P;
     const float* wg = w + gi * p.Og * p.R;
     float* dxg = dxn + gi * p.Cg * p.HW;
+    const ImplicitConv ic{p.Og, g.OH, g.OW, p.Cg, g.KH, g.KW, p.bwd_ph, p.bwd_pw, g.DH, g.DW};
+    if (p.chvec_bwd) {
+      conv_chvec_forward(dyg, wg, nullptr, dxg, ic);
+      continue;
+    }
     if (p.implicit_bwd) {
-      conv_implicit_forward(dyg, wg, nullptr, dxg,
-                            ImplicitConv{p.Og, g.OH, g.OW, p.Cg, g.KH, g.KW, p.bwd_ph, p.bwd_pw, g.DH, g.DW}, threaded);
+      conv_implicit_forward(dyg, wg, nullptr, dxg, ic, threaded);
       continue;
     }
     if (p.direct) {
@@ -215,20 +234,67 @@ void backward_weight_image(const float* dyn, const float* xn, float* dw, bool& f
   }
   first = false;
 }
+// Images per call of the channel-vector weight-gradient kernel: their padded copies and gradients
+// (ResNet-20's 16x16x32 layer: 8 x 71 KB) stay in L2 while every register tile streams them.
+constexpr int64_t kChvecImages = 8;
+
+// The weight gradient with the channel-vector kernels: K chunks of images, handed out dynamically, each
+// summed into its own partial [G][R, Og] (channel-contiguous); the partials are added in chunk order
+// (bit-for-bit reproducible for a given thread count) and transposed into dw [O, R].
+void backward_weight_chvec(const float* dy, const float* x, float* dw, const ConvGeom& g, const Plan& p) {
+  const int64_t wsize = g.O * p.R;
+  const int T = p.by_image ? p.threads : 1;
+  const int64_t K = std::min<int64_t>(g.N, 4 * T);
+  float* part = conv_scratch(kScratchPartial, K * wsize);  // the calling thread's buffer, shared for this call
+  const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW};
+  std::atomic<bool> failed{false};
+#pragma omp parallel num_threads(T) if (T > 1)
+  {
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t k = 0; k < K; k++) {
+      if (failed.load(std::memory_order_relaxed)) continue;
+      try {
+        const int64_t n0 = g.N * k / K, n1 = g.N * (k + 1) / K;
+        for (int64_t gi = 0; gi < g.G; gi++)
+          for (int64_t n = n0; n < n1; n += kChvecImages)
+            conv_chvec_weight(x + n * g.C * p.HW + gi * p.Cg * p.HW, g.C * p.HW, dy + n * g.O * p.P + gi * p.Og * p.P,
+                              g.O * p.P, std::min(kChvecImages, n1 - n), part + k * wsize + gi * p.R * p.Og, n > n0, ic);
+      } catch (...) {
+        failed = true;
+      }
+    }
+    if (!failed) {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < wsize; i++) {
+        float s = part[i];
+        for (int64_t k = 1; k < K; k++) s += part[k * wsize + i];
+        part[i] = s;
+      }
+    }
+  }
+  if (failed) throw std::runtime_error("out of memory for convolution scratch buffers");
+  for (int64_t gi = 0; gi < g.G; gi++)
+    for (int64_t o = 0; o < p.Og; o++)
+      for (int64_t r = 0; r < p.R; r++) dw[(gi * p.Og + o) * p.R + r] = part[(gi * p.R + r) * p.Og + o];
+}
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g) {
   if (g.N == 0) return;
   const Plan p = make_plan(g);
+  const std::vector<float> wt = p.chvec_fwd ? chvec_forward_kernel(w, g.G, p.Og, p.R) : std::vector<float>();
+  const float* wk = p.chvec_fwd ? wt.data() : w;
   for_images(g, p, [&](int64_t n, bool threaded) {
-    forward_image(x + n * g.C * p.HW, w, bias, y + n * g.O * p.P, g, p, threaded);
+    forward_image(x + n * g.C * p.HW, wk, bias, y + n * g.O * p.P, g, p, threaded);
   });
 }
 
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const ConvGeom& g) {
   if (g.N == 0) return;
   const Plan p = make_plan(g);
-  const std::vector<float> wt = p.implicit_bwd ? flipped_kernel(w, g, p) : std::vector<float>();
+  const std::vector<float> wt = p.chvec_bwd      ? chvec_input_kernel(w, g.G, p.Og, p.Cg, g.KH * g.KW)
+                                : p.implicit_bwd ? flipped_kernel(w, g, p)
+                                                 : std::vector<float>();
   const float* wk = p.implicit_bwd ? wt.data() : w;
   for_images(g, p, [&](int64_t n, bool threaded) {
     backward_input_image(dy + n * g.O * p.P, wk, dx + n * g.C * p.HW, g, p, threaded);
@@ -240,6 +306,8 @@ void conv2d_backward_weight(const float* dy, const float* x, float* dw, float* d
   const int64_t wsize = g.O * p.R;
   if (g.N == 0) {
     std::memset(dw, 0, sizeof(float) * wsize);
+  } else if (p.chvec_weight) {
+    backward_weight_chvec(dy, x, dw, g, p);
   } else if (!p.by_image) {
     bool first = true;
     for (int64_t n = 0; n < g.N; n++)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <vector>
+#include "conv/padded_image.h"
 #include "conv/scratch.h"
 #include "gemm/gemm.h"
 #include "gemm/gemm_isa.h"
@@ -10,56 +11,13 @@
 namespace st {
 namespace {
 
-// Short row copies and fills, inline: the rows are 8-32 floats and there are millions per training
-// step, so calls into memcpy / memset cost more than the copying (measured on ResNet-20: ~8% of a
-// step). Fixed-size blocks, which the compiler turns into vector moves, and no loops over the tail,
-// which it might turn back into those calls.
-inline void copy_row(float* __restrict d, const float* __restrict s, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) __builtin_memcpy(d + i, s + i, 8 * sizeof(float));
-  if (n - i >= 4) __builtin_memcpy(d + i, s + i, 4 * sizeof(float)), i += 4;
-  if (n - i >= 2) __builtin_memcpy(d + i, s + i, 2 * sizeof(float)), i += 2;
-  if (n - i >= 1) d[i] = s[i];
-}
-inline void zero_row(float* __restrict d, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) __builtin_memset(d + i, 0, 8 * sizeof(float));
-  if (n - i >= 4) __builtin_memset(d + i, 0, 4 * sizeof(float)), i += 4;
-  if (n - i >= 2) __builtin_memset(d + i, 0, 2 * sizeof(float)), i += 2;
-  if (n - i >= 1) d[i] = 0.f;
-}
-
-// Padded plane layout: rows of Wp = max(W + PW, OW) floats, image row ih at base + ih*Wp with
-// base = PH*Wp + PW, zeros everywhere else. The zeros after a row ([W, Wp), at least PW of them) are at
-// once its right padding and the next row's left padding (one row's left neighbours are the tail of the
-// row before), so a row costs W + PW floats, not W + 2*PW. A plane is (H + 2*PH)*Wp + PW floats.
-struct Layout {
-  int64_t Wp, base, plane;
-  explicit Layout(const ImplicitConv& c)
-      : Wp(std::max(c.W + c.PW, c.OW())), base(c.PH * Wp + c.PW), plane((c.H + 2 * c.PH) * Wp + c.PW) {}
-};
-
-// xp [Ci, plane] <- x in the padded layout.
-void pad_image(const float* x, const ImplicitConv& c, const Layout& L, float* xp) {
-  for (int64_t ch = 0; ch < c.Ci; ch++) {
-    const float* s = x + ch * c.H * c.W;
-    float* d = xp + ch * L.plane;
-    zero_row(d, L.base);
-    for (int64_t ih = 0; ih < c.H; ih++) {
-      float* row = d + L.base + ih * L.Wp;
-      copy_row(row, s + ih * c.W, c.W);
-      zero_row(row + c.W, ih + 1 < c.H ? L.Wp - c.W : L.plane - (L.base + ih * L.Wp + c.W));
-    }
-  }
-}
-
 // The padded image and the row offsets of its implicit column matrix: output (oh, ow) is wide position
 // j = oh*Wp + ow; tap (ch, kh, kw) reads xp[off + j] with off = ch*plane + kh*DH*Wp + kw*DW (input row
 // oh + kh*DH - PH, column ow + kw*DW - PW, relative to base). Wide positions stop at N = (OH-1)*Wp + OW
 // (the last row without its dropped columns); the last tap then reads up to
 // (H + 2*PH - 1)*Wp + W + 2*PW - 1 < plane (W + PW <= Wp).
 struct Implicit {
-  Layout L;
+  PaddedLayout L;
   int64_t N, R;
   const float* xp;
   const int64_t* off;
@@ -69,9 +27,7 @@ struct Implicit {
     xp = buf;
     thread_local std::vector<int64_t> offsets;
     offsets.resize((size_t)R);
-    for (int64_t ch = 0, r = 0; ch < c.Ci; ch++)
-      for (int64_t kh = 0; kh < c.KH; kh++)
-        for (int64_t kw = 0; kw < c.KW; kw++) offsets[(size_t)r++] = ch * L.plane + kh * c.DH * L.Wp + kw * c.DW;
+    padded_tap_offsets(c, L, offsets.data());
     off = offsets.data();
   }
 };

@@ -34,7 +34,16 @@
   void bn_row_affine(const float* x, float* y, int64_t n, float mean, float a, float b, bool relu);          \
   /* dx[i] = a * g[i] + b * (x[i] - mean) + c, g as in bn_row_dot_centered.                                */ \
   void bn_row_backward(const float* dy, const float* x, const float* relu_out, float* dx, int64_t n,         \
-                       float mean, float a, float b, float c);
+                       float mean, float a, float b, float c);                                               \
+  /* Channel-vector convolution (conv/conv_chvec.h): channels per register tile (Co must be a multiple).  */ \
+  int chvec_channel_block();                                                                                 \
+  /* y [Co, OH*OW] = sum_k xp[off[k] + oh*Wp + ow] * wt[k*Co + c] (+ bias[c]); K taps.                    */ \
+  void chvec_forward_image(const float* xp, const int64_t* off, int64_t K, int64_t Wp, int64_t OH,           \
+                           int64_t OW, const float* wt, int64_t Co, const float* bias, float* y);            \
+  /* dwt [R, Co] (+)= sum over nimg images n, positions: xp[n*img + off[r] + oh*Wp + ow] * dyt[n][p][c]   */ \
+  void chvec_weight_images(const float* xp, int64_t img, int64_t nimg, const int64_t* off, int64_t R,       \
+                           int64_t Wp, int64_t OH, int64_t OW, const float* dyt, int64_t Co, float* dwt,     \
+                           bool accumulate);
 // clang-format on
 
 namespace st {
@@ -52,6 +61,11 @@ struct ConvPoolIsa {
   void (*bn_row_dot_centered)(const float*, const float*, const float*, int64_t, float, double*, double*);
   void (*bn_row_affine)(const float*, float*, int64_t, float, float, float, bool);
   void (*bn_row_backward)(const float*, const float*, const float*, float*, int64_t, float, float, float, float);
+  int (*chvec_channel_block)();
+  void (*chvec_forward_image)(const float*, const int64_t*, int64_t, int64_t, int64_t, int64_t, const float*, int64_t,
+                              const float*, float*);
+  void (*chvec_weight_images)(const float*, int64_t, int64_t, const int64_t*, int64_t, int64_t, int64_t, int64_t,
+                              const float*, int64_t, float*, bool);
 };
 // The table for st::active_isa() (read at each call, so setIsa takes effect at once).
 const ConvPoolIsa& convpool_isa();

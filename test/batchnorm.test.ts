@@ -19,9 +19,10 @@ interface Out {
  * Runs train forward, eval forward (with the updated running stats) and backward on one backend.
  * relu: the fused BatchNorm+ReLU; its backward masks by `reluMask` (default: this run's own y), so
  * that two backends can be compared with one mask (values within rounding of 0 could flip it).
+ * residual: a shortcut added before the ReLU (y = relu(bn(x) + residual)).
  */
 function runAll(be: Backend, N: number, C: number, S: number, affine: boolean, running: boolean, seed: number,
-  relu = false, reluMask?: Float32Array): Out {
+  relu = false, reluMask?: Float32Array, residual = false): Out {
   const n = N * C * S;
   const x = seededArray(n, seed, -2, 3);
   const dy = seededArray(n, seed + 1);
@@ -32,7 +33,8 @@ function runAll(be: Backend, N: number, C: number, S: number, affine: boolean, r
   const y = new Float32Array(n).fill(NaN);
   const mean = new Float32Array(C).fill(NaN);
   const invStd = new Float32Array(C).fill(NaN);
-  be.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, invStd, rm, rv, 0.1, relu);
+  const res = residual ? seededArray(n, seed + 6) : null;
+  be.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, invStd, rm, rv, 0.1, relu, res);
   const yEval = new Float32Array(n).fill(NaN);
   be.batchNormForwardEval(x, gamma, beta, rm ?? mean, rv ?? invStd, yEval, N, C, S, 1e-3);
   const dx = new Float32Array(n).fill(NaN);
@@ -54,13 +56,14 @@ const CASES: [number, number, number][] = [
   [0, 3, 4], // empty batch
 ];
 
-test('batchnorm: native matches reference (train, eval, backward, running stats, fused ReLU) on all ISAs and 1/2 threads', () => {
+test('batchnorm: native matches reference (train, eval, backward, running stats, fused ReLU and shortcut) on all ISAs and 1/2 threads', () => {
   CASES.forEach(([N, C, S], k) => {
-    for (const [affine, running, relu] of [[true, true, false], [false, false, false], [true, false, false], [true, true, true], [false, false, true]]) {
-      const r = runAll(ref, N, C, S, affine, running, 10 * k, relu);
+    for (const [affine, running, relu, residual] of [[true, true, false, false], [false, false, false, false], [true, false, false, false],
+      [true, true, true, false], [false, false, true, false], [true, true, true, true], [false, false, false, true]]) {
+      const r = runAll(ref, N, C, S, affine, running, 10 * k, relu, undefined, residual);
       eachConfig((cfg) => {
-        const msg = `N=${N} C=${C} S=${S} affine=${affine} running=${running} relu=${relu} ${cfg}`;
-        const o = runAll(nat, N, C, S, affine, running, 10 * k, relu, r.y);
+        const msg = `N=${N} C=${C} S=${S} affine=${affine} running=${running} relu=${relu} residual=${residual} ${cfg}`;
+        const o = runAll(nat, N, C, S, affine, running, 10 * k, relu, r.y, residual);
         assertClose(o.mean, r.mean, { rtol: 1e-5, atol: 1e-6, msg: `saveMean ${msg}` });
         assertClose(o.invStd, r.invStd, { rtol: 1e-5, msg: `saveInvStd ${msg}` });
         assertClose(o.y, r.y, { rtol: 1e-4, atol: 1e-5, msg: `y ${msg}` });
@@ -96,7 +99,7 @@ test('batchnorm: statistics stay accurate for large N*S and a large mean (native
     const saveMean = new Float32Array(c);
     const saveInv = new Float32Array(c);
     const rv = new Float32Array(c);
-    nat.batchNormForwardTrain(x, null, null, new Float32Array(x.length), n, c, s, 1e-5, saveMean, saveInv, null, rv, 1, false);
+    nat.batchNormForwardTrain(x, null, null, new Float32Array(x.length), n, c, s, 1e-5, saveMean, saveInv, null, rv, 1, false, null);
     assertClose(saveMean, mean, { rtol: 1e-7, msg: `mean S=${s}` });
     assertClose(saveInv, inv, { rtol: 1e-5, msg: `invStd S=${s}` });
     assertClose(rv, Array.from(v, (q) => q / (n * s - 1)), { rtol: 1e-5, msg: `running var S=${s}` });
@@ -111,7 +114,7 @@ test('batchnorm reference: hand-computed statistics and running-stat update', ()
   const inv = new Float32Array(1);
   const rm = Float32Array.of(1);
   const rv = Float32Array.of(2);
-  ref.batchNormForwardTrain(x, Float32Array.of(2), Float32Array.of(0.5), y, 2, 1, 2, 0, mean, inv, rm, rv, 0.25, false);
+  ref.batchNormForwardTrain(x, Float32Array.of(2), Float32Array.of(0.5), y, 2, 1, 2, 0, mean, inv, rm, rv, 0.25, false, null);
   assert.equal(mean[0], 3);
   assert.equal(inv[0], Math.fround(1 / Math.sqrt(3.5)));
   assert.equal(rm[0], 0.75 * 1 + 0.25 * 3);
@@ -149,7 +152,7 @@ test('batchnorm reference: backward matches finite differences of the training f
     const mean = new Float32Array(C);
     const inv = new Float32Array(C);
     const L = () => {
-      ref.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, inv, null, null, 0.1, false);
+      ref.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, inv, null, null, 0.1, false, null);
       let s = 0;
       for (let i = 0; i < n; i++) s += y[i] * r[i];
       return s;
@@ -171,12 +174,12 @@ test('batchnorm: one value per channel, empty batch, bad sizes and short buffers
   const c4 = () => new Float32Array(4);
   for (const be of [nat, ref]) {
     // N*S = 1 cannot give a variance in training mode
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, c4(), 1, 4, 1, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: expected more than 1 value per channel/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, c4(), 1, 4, 1, 1e-5, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: expected more than 1 value per channel/);
     // empty batch: save stats are mean 0, invStd 1/sqrt(eps), running stats untouched
     const mean = c4().fill(NaN);
     const inv = c4().fill(NaN);
     const rm = c4().fill(0.5);
-    be.batchNormForwardTrain(new Float32Array(0), null, null, new Float32Array(0), 0, 4, 3, 0.25, mean, inv, rm, null, 0.1, false);
+    be.batchNormForwardTrain(new Float32Array(0), null, null, new Float32Array(0), 0, 4, 3, 0.25, mean, inv, rm, null, 0.1, false, null);
     assert.deepEqual(Array.from(mean), [0, 0, 0, 0]);
     assert.deepEqual(Array.from(inv), [2, 2, 2, 2]);
     assert.deepEqual(Array.from(rm), [0.5, 0.5, 0.5, 0.5]);
@@ -185,14 +188,14 @@ test('batchnorm: one value per channel, empty batch, bad sizes and short buffers
     assert.deepEqual(Array.from(dg), [0, 0, 0, 0]);
     const y = new Float32Array(24);
     const sh = (a: Float32Array) => a.subarray(0, a.length - 1);
-    assert.throws(() => be.batchNormForwardTrain(sh(x), null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: x has/);
-    assert.throws(() => be.batchNormForwardTrain(x, sh(c4()), null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: gamma has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, sh(y), 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: y has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), sh(c4()), null, null, 0.1, false), /batchNormForwardTrain: saveInvStd has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, sh(c4()), 0.1, false), /batchNormForwardTrain: runningVar has/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, -1, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: eps must be/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, NaN, false), /batchNormForwardTrain: momentum must be/);
-    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2.5, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false), /batchNormForwardTrain: N must be/);
+    assert.throws(() => be.batchNormForwardTrain(sh(x), null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: x has/);
+    assert.throws(() => be.batchNormForwardTrain(x, sh(c4()), null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: gamma has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, sh(y), 2, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: y has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), sh(c4()), null, null, 0.1, false, null), /batchNormForwardTrain: saveInvStd has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, sh(c4()), 0.1, false, null), /batchNormForwardTrain: runningVar has/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, -1, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: eps must be/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, NaN, false, null), /batchNormForwardTrain: momentum must be/);
+    assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2.5, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: N must be/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), sh(c4()), y, 2, 4, 3, 1e-5), /batchNormForwardEval: runningVar has/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), sh(y), 2, 4, 3, 1e-5), /batchNormForwardEval: y has/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), y, -2, 4, 3, 1e-5), /batchNormForwardEval: N must be/);

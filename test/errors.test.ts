@@ -327,8 +327,9 @@ const KERNELS: KernelCase[] = [
   ['avgPool2dBackward', () => [F(4), F(16), POOL_G(), false], [['dx too short', 1, () => F(15)]]],
   ['adaptiveAvgPool2dForward', () => [F(9), F(1), 1, 3, 3, 1, 1], [['x too short', 0, () => F(8)], ['y too short', 1, () => F(0)]]],
   ['adaptiveAvgPool2dBackward', () => [F(1), F(9), 1, 3, 3, 1, 1], [['dx too short', 1, () => F(8)]]],
-  ['batchNormForwardTrain', () => [F(4), F(2), F(2), F(4), 2, 2, 1, 1e-5, F(2), F(2), null, null, 0.1, false], [
-    ['y too short', 3, () => F(3)], ['saveMean too short', 8, () => F(1)], ['gamma too short', 1, () => F(1)], ['runningVar too short', 11, () => F(1)]]],
+  ['batchNormForwardTrain', () => [F(4), F(2), F(2), F(4), 2, 2, 1, 1e-5, F(2), F(2), null, null, 0.1, false, null], [
+    ['y too short', 3, () => F(3)], ['saveMean too short', 8, () => F(1)], ['gamma too short', 1, () => F(1)], ['runningVar too short', 11, () => F(1)],
+    ['residual too short', 14, () => F(3)]]],
   ['batchNormForwardEval', () => [F(4), null, null, F(2), F(2), F(4), 2, 2, 1, 1e-5], [['runningVar too short', 4, () => F(1)], ['y too short', 5, () => F(3)]]],
   ['batchNormBackward', () => [F(4), F(4), null, F(2), F(2), F(4), null, null, 2, 2, 1, null], [['dx too short', 5, () => F(3)], ['reluOut too short', 11, () => F(3)], ['saveInvStd too short', 4, () => F(1)]]],
   ['unary', () => [0, F(4), F(4), 4, 0], [['y too short', 2, () => F(3)], ['x a Float64Array', 1, () => new Float64Array(4)]]],

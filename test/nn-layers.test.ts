@@ -345,6 +345,36 @@ test('init: gains, fans, distributions', () => {
   assert.deepEqual(a.toArray(), b.toArray());
 });
 
+test('BatchNorm2d.callAddRelu is relu(call(x) + r), fused, with the same gradients; with a hook it runs unfused', () => {
+  const x = st.randn([4, 3, 5, 5], { generator: new st.Generator(4) });
+  const r = st.randn([4, 3, 5, 5], { generator: new st.Generator(5) });
+  const make = () => {
+    const bn = new BatchNorm2d(3);
+    bn.weight!.f32.set([0.5, 1, 2]);
+    bn.bias!.f32.set([0.1, -0.2, 0]);
+    return bn;
+  };
+  const a = make();
+  const b = make();
+  const ra = r.detach().requiresGrad_(), rb = r.detach().requiresGrad_();
+  const ya = a.callAddRelu(x, ra);
+  const yb = st.relu(st.add(b.call(x), rb));
+  assert.equal(ya.gradFn?.name, 'batchNormAddRelu');
+  assertClose(Array.from(ya.f32), Array.from(yb.f32), { rtol: 1e-6, atol: 1e-6 });
+  st.sum(st.mul(ya, x)).backward();
+  st.sum(st.mul(yb, x)).backward();
+  assertClose(Array.from(a.weight!.grad!.f32), Array.from(b.weight!.grad!.f32), { rtol: 1e-5, atol: 1e-6 });
+  assertClose(Array.from(ra.grad!.f32), Array.from(rb.grad!.f32), { rtol: 1e-6, atol: 1e-7 });
+  assert.deepEqual(Array.from(a.running_var!.f32), Array.from(b.running_var!.f32));
+  let seen: Tensor | null = null;
+  const c = make();
+  c.registerForwardHook((_m, _i, out) => { seen = out as Tensor; });
+  const yc = c.callAddRelu(x, r);
+  assert.ok(seen !== null && Array.from((seen as Tensor).f32).some((v) => v < 0), 'the hook sees the pre-sum output');
+  assert.notEqual(yc.gradFn?.name, 'batchNormAddRelu');
+  assertClose(Array.from(yc.f32), Array.from(ya.f32), { rtol: 1e-6, atol: 1e-6 });
+});
+
 test('Sequential(BatchNorm2d, ReLU) runs fused and equals the separate modules; hooks still see the unfused output', () => {
   const x = st.randn([4, 3, 5, 5], { generator: new st.Generator(3) });
   const make = () => {

@@ -294,6 +294,49 @@ test('batchNorm with relu: equals relu(batchNorm(x)) in value, gradients, double
   }
 });
 
+test('batchNorm with a residual (and relu): equals relu(batchNorm(x) + r) in value, gradients of all four inputs, double backward; eval mode too', () => {
+  for (const [i, shape] of [[6, 3], [3, 2, 6, 7], [2, 4, 8, 8]].entries()) {
+    const x = rnd(shape, 280 + i, -2, 3);
+    const r = rnd(shape, 285 + i, -1, 1);
+    const C = shape[1];
+    const w = rnd([C], 290 + i, 0.5, 1.5);
+    const b = rnd([C], 295 + i);
+    for (const relu of [true, false]) {
+      const msg = `batchNorm residual relu=${relu} ${JSON.stringify(shape)}`;
+      const fused = (p: Tensor, q: Tensor, s: Tensor, t: Tensor) => st.batchNorm(p, { weight: q, bias: s, training: true, relu, residual: t });
+      const plain = (p: Tensor, q: Tensor, s: Tensor, t: Tensor) => {
+        const sum = st.add(st.batchNorm(p, { weight: q, bias: s, training: true }), t);
+        return relu ? st.relu(sum) : sum;
+      };
+      assertClose(arr(fused(x, w, b, r)), arr(plain(x, w, b, r)), { rtol: 1e-6, atol: 1e-6, msg });
+      const fr = checkBackends(fused, [x, w, b, r], { msg, rtol: 2e-4, atol: 2e-5 });
+      const pr = checkBackends(plain, [x, w, b, r], { msg, rtol: 2e-4, atol: 2e-5 });
+      fr.grads.forEach((g, k) => assertClose(arr(g!), arr(pr.grads[k]!), { rtol: 1e-4, atol: 1e-5, msg: `${msg} grad ${k} vs unfused` }));
+      // With the ReLU, finite differences along a random direction of hundreds of values step across its kink;
+      // there the gradients are checked against the unfused composite above.
+      if (!relu || i === 0) gradcheck(fused, [x, w, b, r], { msg });
+      // Only the residual (or only x) needing a gradient takes the other branches of the backward.
+      const lx = leaf(x);
+      st.sum(st.mul(fused(lx, w, b, r), r)).backward();
+      const lx2 = leaf(x);
+      st.sum(st.mul(plain(lx2, w, b, r), r)).backward();
+      assertClose(arr(lx.grad!), arr(lx2.grad!), { rtol: 1e-4, atol: 1e-5, msg: `${msg} x only` });
+      const v = [rnd(shape, 17), rnd([C], 18), rnd([C], 19), rnd(shape, 20)];
+      const R = rnd(shape, 21);
+      const params = [leaf(x), leaf(w), leaf(b), leaf(r)];
+      const loss = (f: typeof fused) => () => st.sum(st.mul(f(params[0], params[1], params[2], params[3]), R));
+      const hf = st.hvp(loss(fused), params, v);
+      const hp = st.hvp(loss(plain), params, v);
+      hf.forEach((h, k) => assertClose(arr(h!), arr(hp[k]!), { rtol: 1e-4, atol: 1e-5, msg: `${msg} hvp ${k}` }));
+      const rm = rnd([C], 11), rv = rnd([C], 12, 0.5, 2);
+      const ye = st.batchNorm(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false, relu, residual: r });
+      const sumE = st.add(st.batchNorm(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false }), r);
+      assertClose(arr(ye), arr(relu ? st.relu(sumE) : sumE), { rtol: 1e-6, atol: 1e-7, msg: `${msg} eval` });
+    }
+  }
+  throwsST(() => st.batchNorm(rnd([4, 3], 1), { residual: rnd([4, 2], 2) }), 'ERR_SHAPE', 'batchNorm', 'residual', '[4,3]', '[4,2]');
+});
+
 test('batchNorm eval mode: running statistics, gradients of x, weight, bias', () => {
   const x = rnd([3, 4, 2, 3], 7, -2, 2);
   const w = rnd([4], 8, 0.5, 1.5);

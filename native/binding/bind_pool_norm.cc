@@ -136,9 +136,10 @@ float eps_arg(const Args& a, size_t idx) {
   return (float)e;
 }
 
-// batchNormForwardTrain(x, gamma, beta, y, N, C, S, eps, saveMean, saveInvStd, runningMean, runningVar, momentum, relu)
+// batchNormForwardTrain(x, gamma, beta, y, N, C, S, eps, saveMean, saveInvStd, runningMean, runningVar, momentum, relu,
+//   residual)
 void BatchNormForwardTrain(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNormForwardTrain", 14);
+  Args a(info, "batchNormForwardTrain", 15);
   const int64_t N = a.size(4, "N"), C = a.size(5, "C"), S = a.size(6, "S");
   const float eps = eps_arg(a, 7);
   const double momentum = a.num(12, "momentum");
@@ -153,9 +154,10 @@ void BatchNormForwardTrain(const Napi::CallbackInfo& info) {
   float* running_mean = a.arr_or_null<float>(10, "runningMean", C);
   float* running_var = a.arr_or_null<float>(11, "runningVar", C);
   const bool relu = a.flag(13, "relu");
+  const float* residual = a.arr_or_null<float>(14, "residual", n);
   guard(a, [&] {
     st::batchnorm_forward_train(x, gamma, beta, y, N, C, S, eps, save_mean, save_invstd, running_mean, running_var,
-                                (float)momentum, relu);
+                                (float)momentum, relu, residual);
   });
 }
 

@@ -182,11 +182,13 @@ export interface Backend {
    * channel when training"); n = 0 writes saveMean = 0, saveInvStd = 1/sqrt(eps) and leaves the
    * running stats untouched. eps must be finite and >= 0. Statistics are accumulated in double
    * precision (two passes: mean, then the squared deviations).
+   * residual [N*C*S] or null: added to y (a ResNet block's shortcut), before
    * relu: a ReLU fused in the same pass, y = max(y, 0) (NaN stays NaN).
    */
   batchNormForwardTrain(
     x: F32, gamma: F32 | null, beta: F32 | null, y: F32, N: number, C: number, S: number, eps: number,
     saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number, relu: boolean,
+    residual: F32 | null,
   ): void;
   /** Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta (gamma/beta null: 1/0; eps >= 0). */
   batchNormForwardEval(

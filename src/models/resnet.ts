@@ -6,7 +6,6 @@
  */
 import { Tensor } from '../tensor/tensor';
 import { Generator } from '../tensor/random';
-import { relu } from '../ops/activation';
 import { adaptiveAvgPool2d } from '../ops/pool';
 import { flatten, pad, slice } from '../ops/shape';
 import { SparsetrainError } from '../errors';
@@ -37,15 +36,15 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.bn1.callRelu(this.conv1.call(x));
-    out = this.bn2.call(this.conv2.call(out));
+    const out = this.bn1.callRelu(this.conv1.call(x));
+    const main = this.conv2.call(out);
     let sc = x;
     if (this.stride !== 1 || this.padChannels) {
       sc = slice(slice(x, 2, 0, undefined, this.stride), 3, 0, undefined, this.stride);
       const p = this.padChannels;
       sc = pad(sc, [0, 0, 0, 0, p >> 1, p - (p >> 1)]);
     }
-    return relu(out.add(sc));
+    return this.bn2.callAddRelu(main, sc); // relu(bn2(main) + sc), fused
   }
 }
 

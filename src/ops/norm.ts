@@ -9,10 +9,14 @@
  * and the backward kernel masks the incoming gradient by that output itself,
  * so the ReLU costs neither a pass over memory nor a buffer of its own. The
  * result equals relu(batchNorm(x)), gradients included (double backward too).
+ *
+ * `residual: r` adds r (same shape as x) before the ReLU: relu(batchNorm(x) + r),
+ * the end of a ResNet block, in the same pass (training mode), saving the sum's
+ * and the ReLU's passes and buffers. r's gradient is the masked incoming one.
  */
 import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
-import { fmt, numel } from '../tensor/shape';
+import { fmt, numel, sameShape } from '../tensor/shape';
 import { backend } from '../backend';
 import { record } from '../autograd/node';
 import { isGradEnabled } from '../autograd/grad-mode';
@@ -32,6 +36,8 @@ export interface BatchNormOptions {
   eps?: number;
   /** Apply a ReLU to the output (fused in training mode). */
   relu?: boolean;
+  /** Added to the output before the ReLU (fused in training mode); x's shape. */
+  residual?: Tensor | null;
 }
 
 export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
@@ -49,6 +55,15 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
   }
   const training = o.training ?? true;
   const relu = o.relu ?? false;
+  const res = o.residual ?? null;
+  if (res) {
+    requireFloat('batchNorm', res);
+    if (!sameShape(res.shape, x.shape)) throw new SparsetrainError('ERR_SHAPE', `batchNorm: residual must have the input's shape ${fmt(x.shape)}, got ${fmt(res.shape)}`);
+  }
+  if (res && !training) {
+    const sum = add(batchNorm(x, { ...o, relu: false, residual: null }), res);
+    return relu ? reluOp(sum) : sum;
+  }
   if (relu && !training) return reluOp(batchNorm(x, { ...o, relu: false }));
   const y = uninitF32(x.numel);
   const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
@@ -58,9 +73,11 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
     const saveMean = new Float32Array(C);
     const saveInvStd = new Float32Array(C);
     backend().batchNormForwardTrain(x.f32, w ? w.f32 : null, b ? b.f32 : null, y, N, C, S, eps, saveMean, saveInvStd,
-      o.runningMean ? o.runningMean.f32 : null, o.runningVar ? o.runningVar.f32 : null, momentum, relu);
+      o.runningMean ? o.runningMean.f32 : null, o.runningVar ? o.runningVar.f32 : null, momentum, relu, res ? res.f32 : null);
     const out = new Tensor(y, x.shape, 'float32');
-    return record(relu ? 'batchNormRelu' : 'batchNorm', out, [x, w, b], (gOut) => {
+    const name = (res ? 'batchNormAdd' : 'batchNorm') + (relu ? 'Relu' : '');
+    return record(name, out, [x, w, b, res], (gOut) => {
+      const resGrad = res !== null && res.requiresGrad;
       if (isGradEnabled()) {
         // Through the ReLU first: its derivative is the constant mask out > 0.
         const g = relu ? reluBackward(out.detach(), gOut) : gOut;
@@ -71,13 +88,16 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
         const xhat = mul(xc, invstd);
         const gxhat = w ? mul(g, reshape(w, chan)) : g;
         const gx = mul(invstd, sub(sub(gxhat, mean(gxhat, axes, true)), mul(xhat, mean(mul(gxhat, xhat), axes, true))));
-        return [x.requiresGrad ? gx : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null];
+        return [x.requiresGrad ? gx : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null,
+          resGrad ? g : null];
       }
+      // The residual needs the masked gradient as a tensor of its own; otherwise the kernel masks on the fly.
+      const g = relu && resGrad ? reluBackward(out.detach(), gOut) : gOut;
       const dx = uninitF32(x.numel);
       const dw = w ? new Float32Array(C) : null;
       const db = b ? new Float32Array(C) : null;
-      backend().batchNormBackward(gOut.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S, relu ? y : null);
-      return [new Tensor(dx, x.shape, 'float32'), dw && new Tensor(dw, [C], 'float32'), db && new Tensor(db, [C], 'float32')];
+      backend().batchNormBackward(g.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S, relu && g === gOut ? y : null);
+      return [new Tensor(dx, x.shape, 'float32'), dw && new Tensor(dw, [C], 'float32'), db && new Tensor(db, [C], 'float32'), resGrad ? g : null];
     });
   }
   if (!o.runningMean || !o.runningVar) throw new SparsetrainError('ERR_ARGUMENT', 'batchNorm: evaluation mode needs runningMean and runningVar');

@@ -30,8 +30,10 @@
   /* g[i] = relu_out[i] > 0 ? dy[i] : 0 (BN fused with a ReLU whose output is relu_out).                  */ \
   void bn_row_dot_centered(const float* dy, const float* x, const float* relu_out, int64_t n, float mean,     \
                            double* sdy, double* sdyxc);                                                      \
-  /* y[i] = (x[i] - mean) * a + b, then max(y[i], 0) if relu (NaN kept). y may be x.                       */ \
-  void bn_row_affine(const float* x, float* y, int64_t n, float mean, float a, float b, bool relu);          \
+  /* y[i] = (x[i] - mean) * a + b (+ res[i] unless res is null), then max(y[i], 0) if relu (NaN kept).     */ \
+  /* y may be x.                                                                                           */ \
+  void bn_row_affine(const float* x, const float* res, float* y, int64_t n, float mean, float a, float b,    \
+                     bool relu);                                                                             \
   /* dx[i] = a * g[i] + b * (x[i] - mean) + c, g as in bn_row_dot_centered.                                */ \
   void bn_row_backward(const float* dy, const float* x, const float* relu_out, float* dx, int64_t n,         \
                        float mean, float a, float b, float c);                                               \
@@ -59,7 +61,7 @@ struct ConvPoolIsa {
   double (*bn_row_sum)(const float*, int64_t);
   double (*bn_row_sqdev)(const float*, int64_t, float);
   void (*bn_row_dot_centered)(const float*, const float*, const float*, int64_t, float, double*, double*);
-  void (*bn_row_affine)(const float*, float*, int64_t, float, float, float, bool);
+  void (*bn_row_affine)(const float*, const float*, float*, int64_t, float, float, float, bool);
   void (*bn_row_backward)(const float*, const float*, const float*, float*, int64_t, float, float, float, float);
   int (*chvec_channel_block)();
   void (*chvec_forward_image)(const float*, const int64_t*, int64_t, int64_t, int64_t, int64_t, const float*, int64_t,

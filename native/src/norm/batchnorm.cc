@@ -44,7 +44,7 @@ void update_running(float* r, double stat, float momentum) {
 
 void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y, int64_t N, int64_t C,
                              int64_t S, float eps, float* save_mean, float* save_invstd, float* running_mean,
-                             float* running_var, float momentum, bool relu) {
+                             float* running_var, float momentum, bool relu, const float* residual) {
   const int64_t M = N * S;
   if (M == 1) throw std::invalid_argument("expected more than 1 value per channel in training mode (N*S = 1)");
   if (M == 0) {
@@ -75,7 +75,10 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
       const double var = std::max(0.0, q / (double)M - (mean - mf) * (mean - mf));
       float a, b;
       finish(c, mf, var, &a, &b);
-      for (int64_t n = 0; n < N; n++) k.bn_row_affine(x + (n * C + c) * S, y + (n * C + c) * S, S, mf, a, b, relu);
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t row = (n * C + c) * S;
+        k.bn_row_affine(x + row, residual ? residual + row : nullptr, y + row, S, mf, a, b, relu);
+      }
     }
     return;
   }
@@ -101,7 +104,7 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
 #pragma omp parallel for schedule(static) num_threads(threads_for(N * L))
   for (int64_t n = 0; n < N; n++)
     for (int64_t j = 0; j < L; j++) {
-      const float v = (x[n * L + j] - mcol[j]) * acol[j] + bcol[j];
+      const float v = (x[n * L + j] - mcol[j]) * acol[j] + bcol[j] + (residual ? residual[n * L + j] : 0.f);
       y[n * L + j] = relu && v <= 0.f ? 0.f : v;  // NaN stays NaN
     }
 }
@@ -119,7 +122,7 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
 #pragma omp parallel for schedule(static) num_threads(threads_for(rows * S))
     for (int64_t r = 0; r < rows; r++) {
       const int64_t c = r % C;
-      affine(x + r * S, y + r * S, S, running_mean[c], a[c], b[c], false);
+      affine(x + r * S, nullptr, y + r * S, S, running_mean[c], a[c], b[c], false);
     }
     return;
   }

@@ -10,10 +10,11 @@ namespace st {
 // with the biased variance. running_mean/var [C] or null: r = (1-momentum)*r + momentum*stat, the
 // variance unbiased (M/(M-1)). M == 0: save_mean = 0, save_invstd = 1/sqrt(eps), running stats untouched.
 // M == 1 throws std::invalid_argument (no variance to estimate, as PyTorch).
+// residual [N,C,S] or null: y += residual (a ResNet block's shortcut), then
 // relu: y = max(y, 0) in the same pass (BatchNorm followed by ReLU, fused; NaN stays NaN).
 void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y, int64_t N, int64_t C,
                              int64_t S, float eps, float* save_mean, float* save_invstd, float* running_mean,
-                             float* running_var, float momentum, bool relu);
+                             float* running_var, float momentum, bool relu, const float* residual);
 // Eval mode: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta.
 void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, float* y, int64_t N, int64_t C, int64_t S, float eps);

@@ -19,6 +19,7 @@ export const batchnormKernels: Partial<Backend> = {
   batchNormForwardTrain(
     x: F32, gamma: F32 | null, beta: F32 | null, y: F32, N: number, C: number, S: number, eps: number,
     saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number, relu: boolean,
+    residual: F32 | null,
   ): void {
     const k = 'batchNormForwardTrain';
     if (typeof relu !== 'boolean') throw new SparsetrainError('ERR_ARGUMENT', `${k}: relu must be a boolean`);
@@ -33,6 +34,7 @@ export const batchnormKernels: Partial<Backend> = {
     checkF32(k, 'saveInvStd', saveInvStd, C);
     checkF32(k, 'runningMean', runningMean, C, true);
     checkF32(k, 'runningVar', runningVar, C, true);
+    checkF32(k, 'residual', residual, N * C * S, true);
     const M = N * S;
     if (M === 1) throw new SparsetrainError('ERR_SHAPE', `${k}: expected more than 1 value per channel in training mode (N*S = 1)`);
     for (let c = 0; c < C; c++) {
@@ -57,7 +59,7 @@ export const batchnormKernels: Partial<Backend> = {
       for (let n = 0; n < N; n++)
         for (let s = 0; s < S; s++) {
           const i = at(C, S, n, c, s);
-          const v = (x[i] - mean) * invStd * gm + bt;
+          const v = (x[i] - mean) * invStd * gm + bt + (residual ? residual[i] : 0);
           y[i] = relu && v <= 0 ? 0 : v; // NaN stays NaN, as relu
         }
     }

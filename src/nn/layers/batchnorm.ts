@@ -9,13 +9,15 @@
  * checkpointDtype 'int64' so checkpoints store it as I64 like PyTorch.
  *
  * callRelu(x) is relu(call(x)) with the ReLU fused into the batch-norm kernels
- * (see ops/norm.ts); it falls back to the separate ops when the module has
- * hooks or its forward was replaced, so those always see the unfused output.
+ * (see ops/norm.ts), and callAddRelu(x, r) relu(call(x) + r) with the sum fused
+ * too; both fall back to the separate ops when the module has hooks or its
+ * forward was replaced, so those always see the unfused output.
  */
 import { Tensor } from '../../tensor/tensor';
 import { fmt } from '../../tensor/shape';
 import { batchNorm } from '../../ops/norm';
 import { relu } from '../../ops/activation';
+import { add } from '../../ops/elementwise';
 import { SparsetrainError } from '../../errors';
 import { Module, parameter } from '../module';
 
@@ -87,7 +89,13 @@ export abstract class BatchNormBase extends Module {
     return this.normalize(x, true);
   }
 
-  private normalize(x: Tensor, fuseRelu: boolean): Tensor {
+  /** relu(this.call(x) + residual) (a ResNet block's output), in one fused op when nothing observes the output in between. */
+  callAddRelu(x: Tensor, residual: Tensor): Tensor {
+    if (this.hasForwardHooks() || this.forward !== BatchNormBase.prototype.forward) return relu(add(this.call(x), residual));
+    return this.normalize(x, true, residual);
+  }
+
+  private normalize(x: Tensor, fuseRelu: boolean, residual: Tensor | null = null): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
       throw new SparsetrainError('ERR_SHAPE', `${this.constructor.name}(${this.numFeatures}): input ${fmt(x.shape)} has ${x.shape[1]} channels`);
@@ -109,6 +117,7 @@ export abstract class BatchNormBase extends Module {
       momentum: factor,
       eps: this.eps,
       relu: fuseRelu,
+      residual,
     });
   }
 

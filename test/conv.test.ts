@@ -72,6 +72,9 @@ const SPECS: Spec[] = [
   { N: 20, C: 32, H: 5, W: 6, O: 32, KH: 3, KW: 2, PH: 1, PW: 0, DH: 2 }, // dilated
   { N: 37, C: 8, H: 3, W: 4, O: 32, KH: 3, KW: 3, PH: 1 }, // over 8 images per chunk at 1 thread: accumulated
   { N: 2, C: 3, H: 6, W: 9, O: 48, KH: 2, KW: 3, PH: 0, PW: 1 }, // 48 channels: 16-lane blocks only
+  // Weight gradient by dot products along output rows (OW >= 16, channels not a multiple of 32)
+  { N: 34, C: 2, H: 4, W: 17, O: 5, KH: 3, KW: 3, PH: 1 }, // partial channel and tap tiles, 1-lane row tail, accumulated chunks
+  { N: 4, C: 16, H: 6, W: 32, O: 16, KH: 3, KW: 3, PH: 1, bias: true }, // ResNet's first stage, full tiles
 ];
 
 function label(s: Spec): string {

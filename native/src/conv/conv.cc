@@ -45,6 +45,7 @@ struct Plan {
   bool implicit_fwd, implicit_bwd;  // forward / backward input as implicit GEMMs (conv_implicit.h)
   bool chvec_fwd, chvec_bwd;  // those two instead with channel-vector kernels (conv_chvec.h), images over threads
   bool chvec_weight;  // the weight gradient likewise
+  bool dot_weight;  // else by dot products along output rows (conv_dot_weight), images over threads
   int64_t bwd_ph, bwd_pw;  // padding of the input-gradient convolution (implicit_bwd)
   int threads;  // threads for this call
   bool by_image;  // parallel over images (else threaded GEMM)
@@ -81,6 +82,7 @@ Plan make_plan(const ConvGeom& g) {
   p.chvec_fwd = p.implicit_fwd && per_image && chvec_applies(p.Og);
   p.chvec_bwd = p.implicit_bwd && per_image && chvec_applies(p.Cg);
   p.chvec_weight = p.chvec_fwd;
+  p.dot_weight = !p.chvec_weight && p.implicit_fwd && per_image && g.OW >= 16;
   return p;
 }
 
@@ -238,10 +240,11 @@ void backward_weight_image(const float* dyn, const float* xn, float* dw, bool& f
 // (ResNet-20's 16x16x32 layer: 8 x 71 KB) stay in L2 while every register tile streams them.
 constexpr int64_t kChvecImages = 8;
 
-// The weight gradient with the channel-vector kernels: K chunks of images, handed out dynamically, each
-// summed into its own partial [G][R, Og] (channel-contiguous); the partials are added in chunk order
-// (bit-for-bit reproducible for a given thread count) and transposed into dw [O, R].
-void backward_weight_chvec(const float* dy, const float* x, float* dw, const ConvGeom& g, const Plan& p) {
+// The weight gradient with the channel-vector or dot-product kernels: K chunks of images, handed out
+// dynamically, each summed into its own partial (per group [R, Og] channel-contiguous, or [Og, R]); the
+// partials are added in chunk order (bit-for-bit reproducible for a given thread count) and, from the
+// channel-vector kernels, transposed into dw [O, R].
+void backward_weight_chunked(const float* dy, const float* x, float* dw, const ConvGeom& g, const Plan& p) {
   const int64_t wsize = g.O * p.R;
   const int T = p.by_image ? p.threads : 1;
   const int64_t K = std::min<int64_t>(g.N, 4 * T);
@@ -256,9 +259,14 @@ void backward_weight_chvec(const float* dy, const float* x, float* dw, const Con
       try {
         const int64_t n0 = g.N * k / K, n1 = g.N * (k + 1) / K;
         for (int64_t gi = 0; gi < g.G; gi++)
-          for (int64_t n = n0; n < n1; n += kChvecImages)
-            conv_chvec_weight(x + n * g.C * p.HW + gi * p.Cg * p.HW, g.C * p.HW, dy + n * g.O * p.P + gi * p.Og * p.P,
-                              g.O * p.P, std::min(kChvecImages, n1 - n), part + k * wsize + gi * p.R * p.Og, n > n0, ic);
+          for (int64_t n = n0; n < n1; n += kChvecImages) {
+            const float* xn = x + n * g.C * p.HW + gi * p.Cg * p.HW;
+            const float* dyn = dy + n * g.O * p.P + gi * p.Og * p.P;
+            const int64_t m = std::min(kChvecImages, n1 - n);
+            float* acc = part + k * wsize + gi * p.R * p.Og;
+            if (p.chvec_weight) conv_chvec_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc, n > n0, ic);
+            else conv_dot_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc, n > n0, ic);
+          }
       } catch (...) {
         failed = true;
       }
@@ -273,6 +281,10 @@ void backward_weight_chvec(const float* dy, const float* x, float* dw, const Con
     }
   }
   if (failed) throw std::runtime_error("out of memory for convolution scratch buffers");
+  if (!p.chvec_weight) {
+    std::memcpy(dw, part, sizeof(float) * wsize);
+    return;
+  }
   for (int64_t gi = 0; gi < g.G; gi++)
     for (int64_t o = 0; o < p.Og; o++)
       for (int64_t r = 0; r < p.R; r++) dw[(gi * p.Og + o) * p.R + r] = part[(gi * p.R + r) * p.Og + o];
@@ -306,8 +318,8 @@ void conv2d_backward_weight(const float* dy, const float* x, float* dw, float* d
   const int64_t wsize = g.O * p.R;
   if (g.N == 0) {
     std::memset(dw, 0, sizeof(float) * wsize);
-  } else if (p.chvec_weight) {
-    backward_weight_chvec(dy, x, dw, g, p);
+  } else if (p.chvec_weight || p.dot_weight) {
+    backward_weight_chunked(dy, x, dw, g, p);
   } else if (!p.by_image) {
     bool first = true;
     for (int64_t n = 0; n < g.N; n++)

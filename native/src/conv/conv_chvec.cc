@@ -64,4 +64,14 @@ void conv_chvec_weight(const float* x, int64_t xstride, const float* dy, int64_t
   convpool_isa().chvec_weight_images(xp, img, nimg, tap_offsets(c, L), c.Ci * c.KH * c.KW, L.Wp, c.OH(), c.OW(), dyt,
                                      c.Co, dwt, accumulate);
 }
+
+void conv_dot_weight(const float* x, int64_t xstride, const float* dy, int64_t dystride, int64_t nimg, float* dw,
+                     bool accumulate, const ImplicitConv& c) {
+  const PaddedLayout L(c);
+  const int64_t img = c.Ci * L.plane;
+  float* xp = conv_scratch(kScratchChunkImages, nimg * img);
+  for (int64_t n = 0; n < nimg; n++) pad_image(x + n * xstride, c, L, xp + n * img);
+  convpool_isa().wdot_weight_images(xp, img, nimg, tap_offsets(c, L), c.Ci * c.KH * c.KW, L.Wp, c.OH(), c.OW(), dy,
+                                    dystride, c.Co, dw, accumulate);
+}
 }  // namespace st

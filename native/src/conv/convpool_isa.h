@@ -45,7 +45,11 @@
   /* dwt [R, Co] (+)= sum over nimg images n, positions: xp[n*img + off[r] + oh*Wp + ow] * dyt[n][p][c]   */ \
   void chvec_weight_images(const float* xp, int64_t img, int64_t nimg, const int64_t* off, int64_t R,       \
                            int64_t Wp, int64_t OH, int64_t OW, const float* dyt, int64_t Co, float* dwt,     \
-                           bool accumulate);
+                           bool accumulate);                                                         \
+  /* dw [Co, R] (+)= sum over nimg images n, positions: xp[n*img + off[r] + oh*Wp + ow] * dy[n*dys + c*P + p] */ \
+  void wdot_weight_images(const float* xp, int64_t img, int64_t nimg, const int64_t* off, int64_t R,        \
+                          int64_t Wp, int64_t OH, int64_t OW, const float* dy, int64_t dys, int64_t Co,      \
+                          float* dw, bool accumulate);
 // clang-format on
 
 namespace st {
@@ -68,6 +72,8 @@ struct ConvPoolIsa {
                               const float*, float*);
   void (*chvec_weight_images)(const float*, int64_t, int64_t, const int64_t*, int64_t, int64_t, int64_t, int64_t,
                               const float*, int64_t, float*, bool);
+  void (*wdot_weight_images)(const float*, int64_t, int64_t, const int64_t*, int64_t, int64_t, int64_t, int64_t,
+                             const float*, int64_t, int64_t, float*, bool);
 };
 // The table for st::active_isa() (read at each call, so setIsa takes effect at once).
 const ConvPoolIsa& convpool_isa();

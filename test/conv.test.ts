@@ -75,6 +75,11 @@ const SPECS: Spec[] = [
   // Weight gradient by dot products along output rows (OW >= 16, channels not a multiple of 32)
   { N: 34, C: 2, H: 4, W: 17, O: 5, KH: 3, KW: 3, PH: 1 }, // partial channel and tap tiles, 1-lane row tail, accumulated chunks
   { N: 4, C: 16, H: 6, W: 32, O: 16, KH: 3, KW: 3, PH: 1, bias: true }, // ResNet's first stage, full tiles
+  // Strided and heavily padded convolutions on the channel-vector and dot-product kernels (column-phase layout)
+  { N: 4, C: 16, H: 16, W: 16, O: 32, KH: 3, KW: 3, SH: 2, PH: 1 }, // ResNet's downsampling conv
+  { N: 3, C: 5, H: 11, W: 13, O: 64, KH: 3, KW: 4, SH: 2, SW: 3, PH: 2, PW: 1, DW: 2, bias: true }, // odd sizes, 3 phases, dilated
+  { N: 2, C: 4, H: 9, W: 40, O: 6, KH: 3, KW: 3, SH: 1, SW: 2, PH: 1 }, // dot-product weight gradient, stride 2
+  { N: 2, C: 3, H: 5, W: 18, O: 32, KH: 3, KW: 3, PH: 3, bias: true }, // padding past the kernel
 ];
 
 function label(s: Spec): string {

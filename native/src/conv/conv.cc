@@ -5,6 +5,9 @@
 //   backward input   col [R, P]     = W_g^T @ dy_n,g [Og, P];  dx_n,g += col2im(col)
 //   backward weight  dW_g [Og, R]  += dy_n,g [Og, P] @ col^T
 // A 1x1, stride-1, unpadded convolution needs no im2col: col is the input itself.
+// With images over threads (or one thread), the forward pass and weight gradient of layers with a
+// multiple of 32 output channels, and the input gradient of stride-1 ones, run on the channel-vector
+// kernels (conv_chvec.h); other weight gradients with output rows of 16+ by dot products along rows.
 // Other stride-1 convolutions run forward, backward weight, and backward input as the forward
 // convolution of dy with the flipped, transposed kernel, as implicit GEMMs over a padded image (conv_implicit.h), where the
 // padding adds at most a quarter more GEMM columns (measured on ResNet-20: the im2col and col2im copies
@@ -79,10 +82,11 @@ Plan make_plan(const ConvGeom& g) {
   // The channel-vector kernels run on one thread per image: only where images are shared out, or on a
   // single thread. (Measured on ResNet-20's 32- and 64-channel stages: see conv_chvec.h.)
   const bool per_image = p.by_image || p.threads == 1;
-  p.chvec_fwd = p.implicit_fwd && per_image && chvec_applies(p.Og);
-  p.chvec_bwd = p.implicit_bwd && per_image && chvec_applies(p.Cg);
+  // Any stride and padding (strided: the padded image laid out by column phase, conv_chvec.cc).
+  p.chvec_fwd = !p.direct && per_image && chvec_applies(p.Og);
+  p.chvec_bwd = s1 && p.bwd_ph >= 0 && p.bwd_pw >= 0 && per_image && chvec_applies(p.Cg);
   p.chvec_weight = p.chvec_fwd;
-  p.dot_weight = !p.chvec_weight && p.implicit_fwd && per_image && g.OW >= 16;
+  p.dot_weight = !p.chvec_weight && !p.direct && per_image && g.OW >= 16;
   return p;
 }
 
@@ -148,7 +152,7 @@ void forward_image(const float* xn, const float* w, const float* bias, float* yn
       gemm(threaded, false, false, p.Og, p.P, p.R, wg, p.R, xg, p.HW, 0.f, yg, p.P, bg);
       continue;
     }
-    const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW};
+    const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW, g.SH, g.SW};
     if (p.chvec_fwd) {
       conv_chvec_forward(xg, wg, bg, yg, ic);
       continue;
@@ -249,7 +253,7 @@ void backward_weight_chunked(const float* dy, const float* x, float* dw, const C
   const int T = p.by_image ? p.threads : 1;
   const int64_t K = std::min<int64_t>(g.N, 4 * T);
   float* part = conv_scratch(kScratchPartial, K * wsize);  // the calling thread's buffer, shared for this call
-  const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW};
+  const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW, g.SH, g.SW};
   std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(T) if (T > 1)
   {
@@ -307,7 +311,7 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const Con
   const std::vector<float> wt = p.chvec_bwd      ? chvec_input_kernel(w, g.G, p.Og, p.Cg, g.KH * g.KW)
                                 : p.implicit_bwd ? flipped_kernel(w, g, p)
                                                  : std::vector<float>();
-  const float* wk = p.implicit_bwd ? wt.data() : w;
+  const float* wk = p.chvec_bwd || p.implicit_bwd ? wt.data() : w;
   for_images(g, p, [&](int64_t n, bool threaded) {
     backward_input_image(dy + n * g.O * p.P, wk, dx + n * g.C * p.HW, g, p, threaded);
   });

@@ -14,10 +14,14 @@
 #include <cstdint>
 
 namespace st {
+// One image's convolution. The implicit GEMM takes stride 1 only; the channel-vector kernels
+// (conv_chvec.h) any stride.
 struct ImplicitConv {
   int64_t Ci, H, W, Co, KH, KW, PH, PW, DH, DW;
-  int64_t OH() const { return H + 2 * PH - DH * (KH - 1); }
-  int64_t OW() const { return W + 2 * PW - DW * (KW - 1); }
+  int64_t SH = 1, SW = 1;
+  int64_t OH() const { return (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1; }
+  int64_t OW() const { return (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1; }
+  bool strided() const { return SH != 1 || SW != 1; }
 };
 
 // y [Co, OH*OW] = w [Co, Ci*KH*KW] (x) x [Ci, H, W] + bias [Co] (or null), overwriting y.

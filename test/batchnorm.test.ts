@@ -12,7 +12,7 @@ const eachConfig = (fn: (label: string) => void): void => forEachIsaAndThreads((
 
 interface Out {
   y: Float32Array; mean: Float32Array; invStd: Float32Array; rm: Float32Array | null; rv: Float32Array | null;
-  yEval: Float32Array; dx: Float32Array; dgamma: Float32Array | null; dbeta: Float32Array | null;
+  yEval: Float32Array; dx: Float32Array; dgamma: Float32Array | null; dbeta: Float32Array | null; gOut: Float32Array | null;
 }
 
 /**
@@ -40,8 +40,10 @@ function runAll(be: Backend, N: number, C: number, S: number, affine: boolean, r
   const dx = new Float32Array(n).fill(NaN);
   const dgamma = affine ? new Float32Array(C).fill(NaN) : null;
   const dbeta = affine ? new Float32Array(C).fill(NaN) : null;
-  be.batchNormBackward(dy, x, gamma, mean, invStd, dx, dgamma, dbeta, N, C, S, relu ? reluMask ?? y : null);
-  return { y, mean, invStd, rm, rv, yEval, dx, dgamma, dbeta };
+  // With the shortcut, the masked gradient (the shortcut's) is written out too.
+  const gOut = relu && residual ? new Float32Array(n).fill(NaN) : null;
+  be.batchNormBackward(dy, x, gamma, mean, invStd, dx, dgamma, dbeta, N, C, S, relu ? reluMask ?? y : null, gOut);
+  return { y, mean, invStd, rm, rv, yEval, dx, dgamma, dbeta, gOut };
 }
 
 const CASES: [number, number, number][] = [
@@ -73,6 +75,7 @@ test('batchnorm: native matches reference (train, eval, backward, running stats,
         }
         assertClose(o.yEval, r.yEval, { rtol: 1e-4, atol: 1e-5, msg: `eval y ${msg}` });
         assertClose(o.dx, r.dx, { rtol: 1e-3, atol: 1e-4, msg: `dx ${msg}` });
+        if (r.gOut) assert.deepEqual(Array.from(o.gOut!), Array.from(r.gOut), `gradOut ${msg}`); // a mask: exact
         if (affine) {
           assertClose(o.dgamma!, r.dgamma!, { rtol: 1e-4, atol: 1e-4, msg: `dgamma ${msg}` });
           assertClose(o.dbeta!, r.dbeta!, { rtol: 1e-4, atol: 1e-4, msg: `dbeta ${msg}` });
@@ -161,7 +164,7 @@ test('batchnorm reference: backward matches finite differences of the training f
     const dx = new Float32Array(n);
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
-    ref.batchNormBackward(r, x, gamma, mean, inv, dx, dgamma, dbeta, N, C, S, null);
+    ref.batchNormBackward(r, x, gamma, mean, inv, dx, dgamma, dbeta, N, C, S, null, null);
     const msg = `N=${N} C=${C} S=${S}`;
     assertClose(dx, numericGrad(x, L, 1e-2), { rtol: 1e-2, atol: 2e-3, msg: `dx ${msg}` });
     assertClose(dgamma, numericGrad(gamma, L, 1e-2), { rtol: 1e-3, atol: 1e-3, msg: `dgamma ${msg}` });
@@ -184,7 +187,7 @@ test('batchnorm: one value per channel, empty batch, bad sizes and short buffers
     assert.deepEqual(Array.from(inv), [2, 2, 2, 2]);
     assert.deepEqual(Array.from(rm), [0.5, 0.5, 0.5, 0.5]);
     const dg = c4().fill(NaN);
-    be.batchNormBackward(new Float32Array(0), new Float32Array(0), null, mean, inv, new Float32Array(0), dg, null, 0, 4, 3, null);
+    be.batchNormBackward(new Float32Array(0), new Float32Array(0), null, mean, inv, new Float32Array(0), dg, null, 0, 4, 3, null, null);
     assert.deepEqual(Array.from(dg), [0, 0, 0, 0]);
     const y = new Float32Array(24);
     const sh = (a: Float32Array) => a.subarray(0, a.length - 1);
@@ -199,10 +202,11 @@ test('batchnorm: one value per channel, empty batch, bad sizes and short buffers
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), sh(c4()), y, 2, 4, 3, 1e-5), /batchNormForwardEval: runningVar has/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), sh(y), 2, 4, 3, 1e-5), /batchNormForwardEval: y has/);
     assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), y, -2, 4, 3, 1e-5), /batchNormForwardEval: N must be/);
-    assert.throws(() => be.batchNormBackward(sh(x), x, null, c4(), c4(), y, null, null, 2, 4, 3, null), /batchNormBackward: dy has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), sh(y), null, null, 2, 4, 3, null), /batchNormBackward: dx has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, sh(c4()), c4(), y, null, null, 2, 4, 3, null), /batchNormBackward: saveMean has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), y, c4(), sh(c4()), 2, 4, 3, null), /batchNormBackward: dbeta has/);
-    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), new Float64Array(24) as unknown as Float32Array, null, null, 2, 4, 3, null), /batchNormBackward: dx must be a Float32Array/);
+    assert.throws(() => be.batchNormBackward(sh(x), x, null, c4(), c4(), y, null, null, 2, 4, 3, null, null), /batchNormBackward: dy has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), y, null, null, 2, 4, 3, null, new Float32Array(24)), /batchNormBackward: gradOut needs reluOut/);
+    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), sh(y), null, null, 2, 4, 3, null, null), /batchNormBackward: dx has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, sh(c4()), c4(), y, null, null, 2, 4, 3, null, null), /batchNormBackward: saveMean has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), y, c4(), sh(c4()), 2, 4, 3, null, null), /batchNormBackward: dbeta has/);
+    assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), new Float64Array(24) as unknown as Float32Array, null, null, 2, 4, 3, null, null), /batchNormBackward: dx must be a Float32Array/);
   }
 });

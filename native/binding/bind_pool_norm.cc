@@ -176,9 +176,9 @@ void BatchNormForwardEval(const Napi::CallbackInfo& info) {
   guard(a, [&] { st::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, y, N, C, S, eps); });
 }
 
-// batchNormBackward(dy, x, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, N, C, S, reluOut)
+// batchNormBackward(dy, x, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, N, C, S, reluOut, gradOut)
 void BatchNormBackward(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNormBackward", 12);
+  Args a(info, "batchNormBackward", 13);
   const int64_t N = a.size(8, "N"), C = a.size(9, "C"), S = a.size(10, "S");
   const int64_t n = product(a, {N, C, S});
   const float* dy = a.arr<float>(0, "dy", n);
@@ -190,7 +190,11 @@ void BatchNormBackward(const Napi::CallbackInfo& info) {
   float* dgamma = a.arr_or_null<float>(6, "dgamma", C);
   float* dbeta = a.arr_or_null<float>(7, "dbeta", C);
   const float* relu_out = a.arr_or_null<float>(11, "reluOut", n);
-  guard(a, [&] { st::batchnorm_backward(dy, x, gamma, save_mean, save_invstd, dx, dgamma, dbeta, N, C, S, relu_out); });
+  float* grad_out = a.arr_or_null<float>(12, "gradOut", n);
+  if (grad_out && !relu_out) a.error("gradOut needs reluOut (it is dy masked by the ReLU)");
+  guard(a, [&] {
+    st::batchnorm_backward(dy, x, gamma, save_mean, save_invstd, dx, dgamma, dbeta, N, C, S, relu_out, grad_out);
+  });
 }
 }  // namespace
 

@@ -200,10 +200,13 @@ export interface Backend {
    * dgamma/dbeta overwritten when not null (zeros when N*S = 0). gamma null means 1.
    * reluOut [N*C*S] or null: the forward ran with relu and this is its output y; dy is then the
    * gradient of y, and the normalised values receive dy where reluOut > 0, else 0.
+   * gradOut [N*C*S] or null (needs reluOut): overwritten with that masked dy, the gradient of a
+   * residual added before the ReLU.
    */
   batchNormBackward(
     dy: F32, x: F32, gamma: F32 | null, saveMean: F32, saveInvStd: F32,
     dx: F32, dgamma: F32 | null, dbeta: F32 | null, N: number, C: number, S: number, reluOut: F32 | null,
+    gradOut: F32 | null,
   ): void;
 
   // ---- elementwise ---------------------------------------------------------

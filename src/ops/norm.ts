@@ -91,13 +91,14 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
         return [x.requiresGrad ? gx : null, w && w.requiresGrad ? sum(mul(g, xhat), axes) : null, b && b.requiresGrad ? sum(g, axes) : null,
           resGrad ? g : null];
       }
-      // The residual needs the masked gradient as a tensor of its own; otherwise the kernel masks on the fly.
-      const g = relu && resGrad ? reluBackward(out.detach(), gOut) : gOut;
+      // The residual's gradient is the incoming one masked by the ReLU, which the kernel writes out on its way.
+      const gRes = relu && resGrad ? uninitF32(x.numel) : null;
       const dx = uninitF32(x.numel);
       const dw = w ? new Float32Array(C) : null;
       const db = b ? new Float32Array(C) : null;
-      backend().batchNormBackward(g.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S, relu && g === gOut ? y : null);
-      return [new Tensor(dx, x.shape, 'float32'), dw && new Tensor(dw, [C], 'float32'), db && new Tensor(db, [C], 'float32'), resGrad ? g : null];
+      backend().batchNormBackward(gOut.f32, x.f32, w ? w.f32 : null, saveMean, saveInvStd, dx, dw, db, N, C, S, relu ? y : null, gRes);
+      return [new Tensor(dx, x.shape, 'float32'), dw && new Tensor(dw, [C], 'float32'), db && new Tensor(db, [C], 'float32'),
+        resGrad ? (gRes ? new Tensor(gRes, x.shape, 'float32') : gOut) : null];
     });
   }
   if (!o.runningMean || !o.runningVar) throw new SparsetrainError('ERR_ARGUMENT', 'batchNorm: evaluation mode needs runningMean and runningVar');

@@ -28,8 +28,9 @@
   double bn_row_sqdev(const float* x, int64_t n, float mean);                                                \
   /* *sdy += sum g[i]; *sdyxc += sum g[i] * (x[i] - mean), g = dy, or with relu_out (nullable)           */ \
   /* g[i] = relu_out[i] > 0 ? dy[i] : 0 (BN fused with a ReLU whose output is relu_out).                  */ \
+  /* g is also stored to g_out unless it is null.                                                         */ \
   void bn_row_dot_centered(const float* dy, const float* x, const float* relu_out, int64_t n, float mean,     \
-                           double* sdy, double* sdyxc);                                                      \
+                           double* sdy, double* sdyxc, float* g_out);                                        \
   /* y[i] = (x[i] - mean) * a + b (+ res[i] unless res is null), then max(y[i], 0) if relu (NaN kept).     */ \
   /* y may be x.                                                                                           */ \
   void bn_row_affine(const float* x, const float* res, float* y, int64_t n, float mean, float a, float b,    \
@@ -64,7 +65,7 @@ struct ConvPoolIsa {
   void (*pool_max_row)(const float*, int64_t, const int64_t*, int64_t, int64_t, int32_t, float*, int32_t*);
   double (*bn_row_sum)(const float*, int64_t);
   double (*bn_row_sqdev)(const float*, int64_t, float);
-  void (*bn_row_dot_centered)(const float*, const float*, const float*, int64_t, float, double*, double*);
+  void (*bn_row_dot_centered)(const float*, const float*, const float*, int64_t, float, double*, double*, float*);
   void (*bn_row_affine)(const float*, const float*, float*, int64_t, float, float, float, bool);
   void (*bn_row_backward)(const float*, const float*, const float*, float*, int64_t, float, float, float, float);
   int (*chvec_channel_block)();

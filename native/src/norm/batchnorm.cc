@@ -136,7 +136,7 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
 
 void batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* save_mean,
                         const float* save_invstd, float* dx, float* dgamma, float* dbeta, int64_t N, int64_t C,
-                        int64_t S, const float* relu_out) {
+                        int64_t S, const float* relu_out, float* grad_out) {
   const int64_t M = N * S;
   if (M == 0) {
     for (int64_t c = 0; c < C; c++) {
@@ -161,14 +161,19 @@ void batchnorm_backward(const float* dy, const float* x, const float* gamma, con
     for (int64_t c = 0; c < C; c++) {
       double sdy = 0, sdyxc = 0;
       const float mean = save_mean[c];
-      for (int64_t n = 0; n < N; n++)
-        k.bn_row_dot_centered(dy + (n * C + c) * S, x + (n * C + c) * S, relu_out ? relu_out + (n * C + c) * S : nullptr,
-                              S, mean, &sdy, &sdyxc);
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t row = (n * C + c) * S;
+        k.bn_row_dot_centered(dy + row, x + row, relu_out ? relu_out + row : nullptr, S, mean, &sdy, &sdyxc,
+                              grad_out ? grad_out + row : nullptr);
+      }
       float a, b, cc;
       coeffs(c, sdy, sdyxc, &a, &b, &cc);
-      for (int64_t n = 0; n < N; n++)
-        k.bn_row_backward(dy + (n * C + c) * S, x + (n * C + c) * S, relu_out ? relu_out + (n * C + c) * S : nullptr,
-                          dx + (n * C + c) * S, S, mean, a, b, cc);
+      for (int64_t n = 0; n < N; n++) {
+        // With grad_out the masked gradient is already there: read it instead of dy and relu_out.
+        const int64_t row = (n * C + c) * S;
+        if (grad_out) k.bn_row_backward(grad_out + row, x + row, nullptr, dx + row, S, mean, a, b, cc);
+        else k.bn_row_backward(dy + row, x + row, relu_out ? relu_out + row : nullptr, dx + row, S, mean, a, b, cc);
+      }
     }
     return;
   }
@@ -191,7 +196,10 @@ void batchnorm_backward(const float* dy, const float* x, const float* gamma, con
   }
 #pragma omp parallel for schedule(static) num_threads(threads_for(N * L))
   for (int64_t n = 0; n < N; n++)
-    for (int64_t j = 0; j < L; j++)
-      dx[n * L + j] = acol[j] * g(n * L + j) + bcol[j] * (x[n * L + j] - mcol[j]) + ccol[j];
+    for (int64_t j = 0; j < L; j++) {
+      const float gi = g(n * L + j);
+      if (grad_out) grad_out[n * L + j] = gi;
+      dx[n * L + j] = acol[j] * gi + bcol[j] * (x[n * L + j] - mcol[j]) + ccol[j];
+    }
 }
 }  // namespace st

@@ -20,8 +20,9 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
                             const float* running_var, float* y, int64_t N, int64_t C, int64_t S, float eps);
 // Gradients of the training forward: dx [N,C,S] overwritten; dgamma, dbeta [C] overwritten when not null.
 // relu_out [N,C,S] or null: the forward was fused with a ReLU and this is its output; dy is the
-// gradient of that output and counts only where relu_out > 0.
+// gradient of that output and counts only where relu_out > 0. grad_out [N,C,S] or null: receives that
+// masked gradient (the gradient of a residual added before the ReLU).
 void batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* save_mean,
                         const float* save_invstd, float* dx, float* dgamma, float* dbeta, int64_t N, int64_t C,
-                        int64_t S, const float* relu_out);
+                        int64_t S, const float* relu_out, float* grad_out);
 }  // namespace st

@@ -89,9 +89,12 @@ export const batchnormKernels: Partial<Backend> = {
   batchNormBackward(
     dy: F32, x: F32, gamma: F32 | null, saveMean: F32, saveInvStd: F32,
     dx: F32, dgamma: F32 | null, dbeta: F32 | null, N: number, C: number, S: number, reluOut: F32 | null,
+    gradOut: F32 | null,
   ): void {
     const k = 'batchNormBackward';
     checkF32(k, 'reluOut', reluOut, N * C * S, true);
+    checkF32(k, 'gradOut', gradOut, N * C * S, true);
+    if (gradOut && !reluOut) throw new SparsetrainError('ERR_ARGUMENT', `${k}: gradOut needs reluOut (it is dy masked by the ReLU)`);
     // With a fused ReLU, dy is the gradient of its output: the normalised values receive dy where the output is > 0.
     const grad = (i: number) => (reluOut && !(reluOut[i] > 0) ? 0 : dy[i]);
     checkSizes(k, { N, C, S });
@@ -124,6 +127,7 @@ export const batchnormKernels: Partial<Backend> = {
         for (let s = 0; s < S; s++) {
           const i = at(C, S, n, c, s);
           const xhat = (x[i] - mean) * invStd;
+          if (gradOut) gradOut[i] = grad(i);
           dx[i] = ((gm * invStd) / M) * (M * grad(i) - sdy - xhat * sdyXhat);
         }
     }

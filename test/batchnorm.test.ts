@@ -36,7 +36,7 @@ function runAll(be: Backend, N: number, C: number, S: number, affine: boolean, r
   const res = residual ? seededArray(n, seed + 6) : null;
   be.batchNormForwardTrain(x, gamma, beta, y, N, C, S, 1e-5, mean, invStd, rm, rv, 0.1, relu, res);
   const yEval = new Float32Array(n).fill(NaN);
-  be.batchNormForwardEval(x, gamma, beta, rm ?? mean, rv ?? invStd, yEval, N, C, S, 1e-3);
+  be.batchNormForwardEval(x, gamma, beta, rm ?? mean, rv ?? invStd, yEval, N, C, S, 1e-3, relu, res);
   const dx = new Float32Array(n).fill(NaN);
   const dgamma = affine ? new Float32Array(C).fill(NaN) : null;
   const dbeta = affine ? new Float32Array(C).fill(NaN) : null;
@@ -124,7 +124,7 @@ test('batchnorm reference: hand-computed statistics and running-stat update', ()
   assert.equal(rv[0], Math.fround(0.75 * 2 + 0.25 * (14 / 3)));
   assertClose(y, [1, 2, 3, 6].map((v) => ((v - 3) / Math.sqrt(3.5)) * 2 + 0.5));
   const ye = new Float32Array(4);
-  ref.batchNormForwardEval(x, null, Float32Array.of(1), Float32Array.of(2), Float32Array.of(3), ye, 2, 1, 2, 1);
+  ref.batchNormForwardEval(x, null, Float32Array.of(1), Float32Array.of(2), Float32Array.of(3), ye, 2, 1, 2, 1, false, null);
   assertClose(ye, [1, 2, 3, 6].map((v) => (v - 2) / 2 + 1));
 });
 
@@ -199,9 +199,9 @@ test('batchnorm: one value per channel, empty batch, bad sizes and short buffers
     assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, -1, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: eps must be/);
     assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2, 4, 3, 1e-5, c4(), c4(), null, null, NaN, false, null), /batchNormForwardTrain: momentum must be/);
     assert.throws(() => be.batchNormForwardTrain(x, null, null, y, 2.5, 4, 3, 1e-5, c4(), c4(), null, null, 0.1, false, null), /batchNormForwardTrain: N must be/);
-    assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), sh(c4()), y, 2, 4, 3, 1e-5), /batchNormForwardEval: runningVar has/);
-    assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), sh(y), 2, 4, 3, 1e-5), /batchNormForwardEval: y has/);
-    assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), y, -2, 4, 3, 1e-5), /batchNormForwardEval: N must be/);
+    assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), sh(c4()), y, 2, 4, 3, 1e-5, false, null), /batchNormForwardEval: runningVar has/);
+    assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), sh(y), 2, 4, 3, 1e-5, false, null), /batchNormForwardEval: y has/);
+    assert.throws(() => be.batchNormForwardEval(x, null, null, c4(), c4(), y, -2, 4, 3, 1e-5, false, null), /batchNormForwardEval: N must be/);
     assert.throws(() => be.batchNormBackward(sh(x), x, null, c4(), c4(), y, null, null, 2, 4, 3, null, null), /batchNormBackward: dy has/);
     assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), y, null, null, 2, 4, 3, null, new Float32Array(24)), /batchNormBackward: gradOut needs reluOut/);
     assert.throws(() => be.batchNormBackward(x, x, null, c4(), c4(), sh(y), null, null, 2, 4, 3, null, null), /batchNormBackward: dx has/);

@@ -330,7 +330,8 @@ const KERNELS: KernelCase[] = [
   ['batchNormForwardTrain', () => [F(4), F(2), F(2), F(4), 2, 2, 1, 1e-5, F(2), F(2), null, null, 0.1, false, null], [
     ['y too short', 3, () => F(3)], ['saveMean too short', 8, () => F(1)], ['gamma too short', 1, () => F(1)], ['runningVar too short', 11, () => F(1)],
     ['residual too short', 14, () => F(3)]]],
-  ['batchNormForwardEval', () => [F(4), null, null, F(2), F(2), F(4), 2, 2, 1, 1e-5], [['runningVar too short', 4, () => F(1)], ['y too short', 5, () => F(3)]]],
+  ['batchNormForwardEval', () => [F(4), null, null, F(2), F(2), F(4), 2, 2, 1, 1e-5, true, F(4)], [['runningVar too short', 4, () => F(1)], ['y too short', 5, () => F(3)],
+    ['residual too short', 11, () => F(3)]]],
   ['batchNormBackward', () => [F(4), F(4), null, F(2), F(2), F(4), null, null, 2, 2, 1, F(4), null], [['dx too short', 5, () => F(3)], ['reluOut too short', 11, () => F(3)], ['saveInvStd too short', 4, () => F(1)],
     ['gradOut too short', 12, () => F(3)]]],
   ['unary', () => [0, F(4), F(4), 4, 0], [['y too short', 2, () => F(3)], ['x a Float64Array', 1, () => new Float64Array(4)]]],

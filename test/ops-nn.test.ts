@@ -332,6 +332,14 @@ test('batchNorm with a residual (and relu): equals relu(batchNorm(x) + r) in val
       const ye = st.batchNorm(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false, relu, residual: r });
       const sumE = st.add(st.batchNorm(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false }), r);
       assertClose(arr(ye), arr(relu ? st.relu(sumE) : sumE), { rtol: 1e-6, atol: 1e-7, msg: `${msg} eval` });
+      // Evaluation mode with gradients (saliency scores are taken in eval mode): the composite's.
+      const xe = leaf(x), re = leaf(r);
+      st.sum(st.mul(st.batchNorm(xe, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false, relu, residual: re }), R)).backward();
+      const xe2 = leaf(x), re2 = leaf(r);
+      const sumE2 = st.add(st.batchNorm(xe2, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: false }), re2);
+      st.sum(st.mul(relu ? st.relu(sumE2) : sumE2, R)).backward();
+      assertClose(arr(xe.grad!), arr(xe2.grad!), { rtol: 1e-6, atol: 1e-7, msg: `${msg} eval grad x` });
+      assertClose(arr(re.grad!), arr(re2.grad!), { rtol: 1e-6, atol: 1e-7, msg: `${msg} eval grad residual` });
     }
   }
   throwsST(() => st.batchNorm(rnd([4, 3], 1), { residual: rnd([4, 2], 2) }), 'ERR_SHAPE', 'batchNorm', 'residual', '[4,3]', '[4,2]');

@@ -161,9 +161,9 @@ void BatchNormForwardTrain(const Napi::CallbackInfo& info) {
   });
 }
 
-// batchNormForwardEval(x, gamma, beta, runningMean, runningVar, y, N, C, S, eps)
+// batchNormForwardEval(x, gamma, beta, runningMean, runningVar, y, N, C, S, eps, relu, residual)
 void BatchNormForwardEval(const Napi::CallbackInfo& info) {
-  Args a(info, "batchNormForwardEval", 10);
+  Args a(info, "batchNormForwardEval", 12);
   const int64_t N = a.size(6, "N"), C = a.size(7, "C"), S = a.size(8, "S");
   const float eps = eps_arg(a, 9);
   const int64_t n = product(a, {N, C, S});
@@ -173,7 +173,9 @@ void BatchNormForwardEval(const Napi::CallbackInfo& info) {
   const float* running_mean = a.arr<float>(3, "runningMean", C);
   const float* running_var = a.arr<float>(4, "runningVar", C);
   float* y = a.arr<float>(5, "y", n);
-  guard(a, [&] { st::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, y, N, C, S, eps); });
+  const bool relu = a.flag(10, "relu");
+  const float* residual = a.arr_or_null<float>(11, "residual", n);
+  guard(a, [&] { st::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, y, N, C, S, eps, relu, residual); });
 }
 
 // batchNormBackward(dy, x, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, N, C, S, reluOut, gradOut)

@@ -190,10 +190,13 @@ export interface Backend {
     saveMean: F32, saveInvStd: F32, runningMean: F32 | null, runningVar: F32 | null, momentum: number, relu: boolean,
     residual: F32 | null,
   ): void;
-  /** Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta (gamma/beta null: 1/0; eps >= 0). */
+  /**
+   * Eval mode: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta (gamma/beta null: 1/0; eps >= 0),
+   * plus residual [N*C*S] unless null, then max(y, 0) if relu (as in training mode).
+   */
   batchNormForwardEval(
     x: F32, gamma: F32 | null, beta: F32 | null, runningMean: F32, runningVar: F32, y: F32,
-    N: number, C: number, S: number, eps: number,
+    N: number, C: number, S: number, eps: number, relu: boolean, residual: F32 | null,
   ): void;
   /**
    * Gradients of the training-mode forward, from its saveMean/saveInvStd; dx overwritten,

@@ -60,11 +60,14 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
     requireFloat('batchNorm', res);
     if (!sameShape(res.shape, x.shape)) throw new SparsetrainError('ERR_SHAPE', `batchNorm: residual must have the input's shape ${fmt(x.shape)}, got ${fmt(res.shape)}`);
   }
-  if (res && !training) {
-    const sum = add(batchNorm(x, { ...o, relu: false, residual: null }), res);
+  // Evaluation mode fuses the sum and the ReLU only where no gradient is wanted (inference); with
+  // gradients it is the composite of differentiable ops.
+  const fusedEval = !training && (relu || res !== null);
+  if (fusedEval && isGradEnabled() && [x, w, b, res].some((t) => t && t.requiresGrad)) {
+    const bn = batchNorm(x, { ...o, relu: false, residual: null });
+    const sum = res ? add(bn, res) : bn;
     return relu ? reluOp(sum) : sum;
   }
-  if (relu && !training) return reluOp(batchNorm(x, { ...o, relu: false }));
   const y = uninitF32(x.numel);
   const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
   const chan = [1, C, ...x.shape.slice(2).map(() => 1)];
@@ -104,8 +107,9 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
   if (!o.runningMean || !o.runningVar) throw new SparsetrainError('ERR_ARGUMENT', 'batchNorm: evaluation mode needs runningMean and runningVar');
   const rm = o.runningMean;
   const rv = o.runningVar;
-  backend().batchNormForwardEval(x.f32, w ? w.f32 : null, b ? b.f32 : null, rm.f32, rv.f32, y, N, C, S, eps);
+  backend().batchNormForwardEval(x.f32, w ? w.f32 : null, b ? b.f32 : null, rm.f32, rv.f32, y, N, C, S, eps, relu, res ? res.f32 : null);
   const out = new Tensor(y, x.shape, 'float32');
+  if (fusedEval) return out; // (no gradient wanted: see above)
   return record('batchNorm', out, [x, w, b], (g) => {
     const invstd = reshape(rsqrt(add(rv.detach(), eps)), chan);
     const scale = w ? mul(invstd, reshape(w, chan)) : invstd;

@@ -110,7 +110,8 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
 }
 
 void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                            const float* running_var, float* y, int64_t N, int64_t C, int64_t S, float eps) {
+                            const float* running_var, float* y, int64_t N, int64_t C, int64_t S, float eps, bool relu,
+                            const float* residual) {
   std::vector<float> a(C), b(C);
   for (int64_t c = 0; c < C; c++) {
     a[c] = (float)((gamma ? (double)gamma[c] : 1.0) / std::sqrt((double)running_var[c] + (double)eps));
@@ -122,7 +123,7 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
 #pragma omp parallel for schedule(static) num_threads(threads_for(rows * S))
     for (int64_t r = 0; r < rows; r++) {
       const int64_t c = r % C;
-      affine(x + r * S, nullptr, y + r * S, S, running_mean[c], a[c], b[c], false);
+      affine(x + r * S, residual ? residual + r * S : nullptr, y + r * S, S, running_mean[c], a[c], b[c], relu);
     }
     return;
   }
@@ -131,7 +132,10 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
   for (int64_t j = 0; j < L; j++) mcol[j] = running_mean[j / S], acol[j] = a[j / S], bcol[j] = b[j / S];
 #pragma omp parallel for schedule(static) num_threads(threads_for(N * L))
   for (int64_t n = 0; n < N; n++)
-    for (int64_t j = 0; j < L; j++) y[n * L + j] = (x[n * L + j] - mcol[j]) * acol[j] + bcol[j];
+    for (int64_t j = 0; j < L; j++) {
+      const float v = (x[n * L + j] - mcol[j]) * acol[j] + bcol[j] + (residual ? residual[n * L + j] : 0.f);
+      y[n * L + j] = relu && v <= 0.f ? 0.f : v;  // NaN stays NaN
+    }
 }
 
 void batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* save_mean,

@@ -15,9 +15,11 @@ namespace st {
 void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y, int64_t N, int64_t C,
                              int64_t S, float eps, float* save_mean, float* save_invstd, float* running_mean,
                              float* running_var, float momentum, bool relu, const float* residual);
-// Eval mode: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta.
+// Eval mode: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta (+ residual unless null),
+// then max(y, 0) if relu.
 void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                            const float* running_var, float* y, int64_t N, int64_t C, int64_t S, float eps);
+                            const float* running_var, float* y, int64_t N, int64_t C, int64_t S, float eps, bool relu,
+                            const float* residual);
 // Gradients of the training forward: dx [N,C,S] overwritten; dgamma, dbeta [C] overwritten when not null.
 // relu_out [N,C,S] or null: the forward was fused with a ReLU and this is its output; dy is the
 // gradient of that output and counts only where relu_out > 0. grad_out [N,C,S] or null: receives that

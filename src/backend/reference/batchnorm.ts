@@ -67,11 +67,13 @@ export const batchnormKernels: Partial<Backend> = {
 
   batchNormForwardEval(
     x: F32, gamma: F32 | null, beta: F32 | null, runningMean: F32, runningVar: F32, y: F32,
-    N: number, C: number, S: number, eps: number,
+    N: number, C: number, S: number, eps: number, relu: boolean, residual: F32 | null,
   ): void {
     const k = 'batchNormForwardEval';
+    if (typeof relu !== 'boolean') throw new SparsetrainError('ERR_ARGUMENT', `${k}: relu must be a boolean`);
     checkSizes(k, { N, C, S });
     checkEps(k, eps);
+    checkF32(k, 'residual', residual, N * C * S, true);
     checkF32(k, 'x', x, N * C * S);
     checkF32(k, 'gamma', gamma, C, true);
     checkF32(k, 'beta', beta, C, true);
@@ -82,7 +84,9 @@ export const batchnormKernels: Partial<Backend> = {
       for (let c = 0; c < C; c++)
         for (let s = 0; s < S; s++) {
           const i = at(C, S, n, c, s);
-          y[i] = ((x[i] - runningMean[c]) / Math.sqrt(runningVar[c] + eps)) * (gamma ? gamma[c] : 1) + (beta ? beta[c] : 0);
+          const v = ((x[i] - runningMean[c]) / Math.sqrt(runningVar[c] + eps)) * (gamma ? gamma[c] : 1) + (beta ? beta[c] : 0) +
+            (residual ? residual[i] : 0);
+          y[i] = relu && v <= 0 ? 0 : v; // NaN stays NaN, as relu
         }
   },
 

@@ -240,9 +240,11 @@ void backward_weight_image(const float* dyn, const float* xn, float* dw, bool& f
   }
   first = false;
 }
-// Images per call of the channel-vector weight-gradient kernel: their padded copies and gradients
-// (ResNet-20's 16x16x32 layer: 8 x 71 KB) stay in L2 while every register tile streams them.
-constexpr int64_t kChvecImages = 8;
+
+// Images per call of the channel-vector and dot-product weight-gradient kernels: up to 8, as many as
+// keep their padded copies within ~1 MiB (L2), which every register tile streams (ResNet-20's
+// 16x16x32 layer: 8 x 39 KB, plus the gradients).
+constexpr int64_t kChunkImages = 8, kChunkFloats = int64_t(1) << 18;
 
 // The weight gradient with the channel-vector or dot-product kernels: K chunks of images, handed out
 // dynamically, each summed into its own partial (per group [R, Og] channel-contiguous, or [Og, R]); the
@@ -254,6 +256,7 @@ void backward_weight_chunked(const float* dy, const float* x, float* dw, const C
   const int64_t K = std::min<int64_t>(g.N, 4 * T);
   float* part = conv_scratch(kScratchPartial, K * wsize);  // the calling thread's buffer, shared for this call
   const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW, g.SH, g.SW};
+  const int64_t per_call = std::max<int64_t>(1, std::min(kChunkImages, kChunkFloats / chvec_padded_floats(ic)));
   std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(T) if (T > 1)
   {
@@ -263,10 +266,10 @@ void backward_weight_chunked(const float* dy, const float* x, float* dw, const C
       try {
         const int64_t n0 = g.N * k / K, n1 = g.N * (k + 1) / K;
         for (int64_t gi = 0; gi < g.G; gi++)
-          for (int64_t n = n0; n < n1; n += kChvecImages) {
+          for (int64_t n = n0; n < n1; n += per_call) {
             const float* xn = x + n * g.C * p.HW + gi * p.Cg * p.HW;
             const float* dyn = dy + n * g.O * p.P + gi * p.Og * p.P;
-            const int64_t m = std::min(kChvecImages, n1 - n);
+            const int64_t m = std::min(per_call, n1 - n);
             float* acc = part + k * wsize + gi * p.R * p.Og;
             if (p.chvec_weight) conv_chvec_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc, n > n0, ic);
             else conv_dot_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc, n > n0, ic);

@@ -59,6 +59,8 @@ void pad(const float* x, const ImplicitConv& c, float* xp) {
 }
 }  // namespace
 
+int64_t chvec_padded_floats(const ImplicitConv& c) { return padded_layout(c).img; }
+
 bool chvec_applies(int64_t Co) {
   const int64_t cb = convpool_isa().chvec_channel_block();
   return Co > 0 && Co % cb == 0;

@@ -30,6 +30,9 @@ std::vector<float> chvec_forward_kernel(const float* w, int64_t G, int64_t Og, i
 // wt [G][Og*KH*KW, Cg] with wt[(o*KK + k)*Cg + c] = w[o, c, KK-1-k] (KK = KH*KW).
 std::vector<float> chvec_input_kernel(const float* w, int64_t G, int64_t Og, int64_t Cg, int64_t KK);
 
+// Floats of one image's padded copy (what conv_chvec_weight and conv_dot_weight hold per image).
+int64_t chvec_padded_floats(const ImplicitConv& c);
+
 // y [Co, OH, OW] = conv(x [Ci, H, W]) with wt [Ci*KH*KW, Co] (+ bias [Co] or null), on the calling thread.
 void conv_chvec_forward(const float* x, const float* wt, const float* bias, float* y, const ImplicitConv& c);
 

@@ -1,5 +1,5 @@
-// Channel-vector stride-1 convolution drivers (see conv_chvec.h); the register tiles are per ISA
-// (conv/chvec_kernel.inc).
+// Channel-vector and dot-product convolution drivers (see conv_chvec.h): the padded image layouts and
+// the per-image loops; the register tiles are per ISA (conv/chvec_kernel.inc).
 #include "conv/conv_chvec.h"
 #include <vector>
 #include "conv/convpool_isa.h"

@@ -1,7 +1,8 @@
 // Convolution with output channels in the vector lanes ("channel-vector"), for layers whose output
 // channel count is a multiple of the kernels' channel block (32 with AVX-512): ResNet's 32- and
 // 64-channel stages, their stride-2 first convolutions included (the padded image is then stored by
-// column phase, so the columns that consecutive outputs read are still consecutive floats; conv_chvec.cc). The implicit GEMM (conv_implicit.h) puts output positions in the lanes and pays for
+// column phase, so the columns that consecutive outputs read are still consecutive floats;
+// conv_chvec.cc). The implicit GEMM (conv_implicit.h) puts output positions in the lanes and pays for
 // the padding columns of its wide rows (8x8 images: 9 computed per 8 kept) and for part-filled column
 // panels; here a register tile is 8 positions of one output row (or 8 kernel taps) x 32 channels, read
 // straight from the padded image and a channel-contiguous copy of the kernel, so no lane is wasted and
@@ -42,10 +43,10 @@ void conv_chvec_forward(const float* x, const float* wt, const float* bias, floa
 void conv_chvec_weight(const float* x, int64_t xstride, const float* dy, int64_t dystride, int64_t nimg, float* dwt,
                        bool accumulate, const ImplicitConv& c);
 
-// The same weight gradient (any stride) by dot products along output positions, into dw [Co, Ci*KH*KW] (the kernel's
-// own layout), for layers with too few output channels for the channel blocks (ResNet's 16-channel
-// stage, batch 64, 2 threads: 2.2 -> 1.5 ms per call; LeNet-5 conv1: 0.5 -> 0.27). Output rows of at least
-// 16 positions keep its vectors full.
+// The same weight gradient (any stride) by dot products along output positions, into dw [Co, Ci*KH*KW]
+// (the kernel's own layout), for layers with too few output channels for the channel blocks (ResNet's
+// 16-channel stage, batch 64, 2 threads: 2.2 -> 1.5 ms per call; LeNet-5 conv1: 0.5 -> 0.27). Output
+// rows of at least 16 positions keep its vectors full.
 void conv_dot_weight(const float* x, int64_t xstride, const float* dy, int64_t dystride, int64_t nimg, float* dw,
                      bool accumulate, const ImplicitConv& c);
 }  // namespace st

@@ -11,8 +11,10 @@
  * result equals relu(batchNorm(x)), gradients included (double backward too).
  *
  * `residual: r` adds r (same shape as x) before the ReLU: relu(batchNorm(x) + r),
- * the end of a ResNet block, in the same pass (training mode), saving the sum's
- * and the ReLU's passes and buffers. r's gradient is the masked incoming one.
+ * the end of a ResNet block, in the same pass, saving the sum's and the ReLU's
+ * passes and buffers. r's gradient is the masked incoming one. Evaluation mode
+ * fuses both too where no gradient is wanted (inference), and is otherwise the
+ * composite of differentiable ops.
  */
 import { uninitF32 } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
@@ -34,9 +36,9 @@ export interface BatchNormOptions {
   training?: boolean;
   momentum?: number;
   eps?: number;
-  /** Apply a ReLU to the output (fused in training mode). */
+  /** Apply a ReLU to the output (fused; in evaluation mode only without gradients). */
   relu?: boolean;
-  /** Added to the output before the ReLU (fused in training mode); x's shape. */
+  /** Added to the output before the ReLU (fused likewise); x's shape. */
   residual?: Tensor | null;
 }
 

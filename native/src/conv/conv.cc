@@ -246,17 +246,14 @@ void backward_weight_image(const float* dyn, const float* xn, float* dw, bool& f
 // 16x16x32 layer: 8 x 39 KB, plus the gradients).
 constexpr int64_t kChunkImages = 8, kChunkFloats = int64_t(1) << 18;
 
-// The weight gradient with the channel-vector or dot-product kernels: K chunks of images, handed out
-// dynamically, each summed into its own partial (per group [R, Og] channel-contiguous, or [Og, R]); the
-// partials are added in chunk order (bit-for-bit reproducible for a given thread count) and, from the
-// channel-vector kernels, transposed into dw [O, R].
-void backward_weight_chunked(const float* dy, const float* x, float* dw, const ConvGeom& g, const Plan& p) {
-  const int64_t wsize = g.O * p.R;
-  const int T = p.by_image ? p.threads : 1;
-  const int64_t K = std::min<int64_t>(g.N, 4 * T);
-  float* part = conv_scratch(kScratchPartial, K * wsize);  // the calling thread's buffer, shared for this call
-  const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW, g.SH, g.SW};
-  const int64_t per_call = std::max<int64_t>(1, std::min(kChunkImages, kChunkFloats / chvec_padded_floats(ic)));
+// The sum of per-chunk weight gradients: the images are cut into K fixed chunks, handed out
+// dynamically over T threads (a busy core slows one chunk, not half the batch); chunk(acc, n0, n1)
+// overwrites acc (wsize floats) with images [n0, n1)'s gradient, chunk 0 into out itself, and the
+// partials are added in chunk order, so the result is bit-for-bit reproducible for a given thread count.
+template <typename F>
+void sum_over_image_chunks(int64_t N, int T, int64_t wsize, float* out, F&& chunk) {
+  const int64_t K = std::min<int64_t>(N, 4 * T);
+  float* part = conv_scratch(kScratchPartial, (K - 1) * wsize);  // the calling thread's buffer, shared for this call
   std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(T) if (T > 1)
   {
@@ -264,16 +261,7 @@ void backward_weight_chunked(const float* dy, const float* x, float* dw, const C
     for (int64_t k = 0; k < K; k++) {
       if (failed.load(std::memory_order_relaxed)) continue;
       try {
-        const int64_t n0 = g.N * k / K, n1 = g.N * (k + 1) / K;
-        for (int64_t gi = 0; gi < g.G; gi++)
-          for (int64_t n = n0; n < n1; n += per_call) {
-            const float* xn = x + n * g.C * p.HW + gi * p.Cg * p.HW;
-            const float* dyn = dy + n * g.O * p.P + gi * p.Og * p.P;
-            const int64_t m = std::min(per_call, n1 - n);
-            float* acc = part + k * wsize + gi * p.R * p.Og;
-            if (p.chvec_weight) conv_chvec_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc, n > n0, ic);
-            else conv_dot_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc, n > n0, ic);
-          }
+        chunk(k == 0 ? out : part + (k - 1) * wsize, N * k / K, N * (k + 1) / K);
       } catch (...) {
         failed = true;
       }
@@ -281,20 +269,39 @@ void backward_weight_chunked(const float* dy, const float* x, float* dw, const C
     if (!failed) {
 #pragma omp for schedule(static)
       for (int64_t i = 0; i < wsize; i++) {
-        float s = part[i];
-        for (int64_t k = 1; k < K; k++) s += part[k * wsize + i];
-        part[i] = s;
+        float s = out[i];
+        for (int64_t k = 1; k < K; k++) s += part[(k - 1) * wsize + i];
+        out[i] = s;
       }
     }
   }
   if (failed) throw std::runtime_error("out of memory for convolution scratch buffers");
-  if (!p.chvec_weight) {
-    std::memcpy(dw, part, sizeof(float) * wsize);
-    return;
-  }
+}
+
+// The weight gradient with the channel-vector kernels (per group [R, Og], channel-contiguous,
+// transposed into dw [O, R] at the end) or the dot-product kernels (straight into dw), over chunks of
+// images (sum_over_image_chunks), per_call images to a kernel call.
+void backward_weight_chunked(const float* dy, const float* x, float* dw, const ConvGeom& g, const Plan& p) {
+  const int64_t wsize = g.O * p.R;
+  const ImplicitConv ic{p.Cg, g.H, g.W, p.Og, g.KH, g.KW, g.PH, g.PW, g.DH, g.DW, g.SH, g.SW};
+  const int64_t per_call = std::max<int64_t>(1, std::min(kChunkImages, kChunkFloats / chvec_padded_floats(ic)));
+  std::vector<float> dwt(p.chvec_weight ? (size_t)wsize : 0);
+  float* out = p.chvec_weight ? dwt.data() : dw;
+  sum_over_image_chunks(g.N, p.by_image ? p.threads : 1, wsize, out, [&](float* acc, int64_t n0, int64_t n1) {
+    for (int64_t gi = 0; gi < g.G; gi++)
+      for (int64_t n = n0; n < n1; n += per_call) {
+        const float* xn = x + n * g.C * p.HW + gi * p.Cg * p.HW;
+        const float* dyn = dy + n * g.O * p.P + gi * p.Og * p.P;
+        const int64_t m = std::min(per_call, n1 - n);
+        float* acc_g = acc + gi * p.R * p.Og;
+        if (p.chvec_weight) conv_chvec_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc_g, n > n0, ic);
+        else conv_dot_weight(xn, g.C * p.HW, dyn, g.O * p.P, m, acc_g, n > n0, ic);
+      }
+  });
+  if (!p.chvec_weight) return;
   for (int64_t gi = 0; gi < g.G; gi++)
     for (int64_t o = 0; o < p.Og; o++)
-      for (int64_t r = 0; r < p.R; r++) dw[(gi * p.Og + o) * p.R + r] = part[(gi * p.R + r) * p.Og + o];
+      for (int64_t r = 0; r < p.R; r++) dw[(gi * p.Og + o) * p.R + r] = dwt[(size_t)((gi * p.R + r) * p.Og + o)];
 }
 }  // namespace
 
@@ -332,37 +339,11 @@ void conv2d_backward_weight(const float* dy, const float* x, float* dw, float* d
     for (int64_t n = 0; n < g.N; n++)
       backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, dw, first, g, p, p.threads > 1);
   } else {
-    // The images are cut into K fixed chunks, handed out dynamically (a busy core slows one
-    // chunk, not half the batch); each chunk sums into its own partial (chunk 0 into dw itself)
-    // and the partials are added in chunk order, so the result is bit-for-bit reproducible for
-    // a given thread count.
-    const int64_t K = std::min<int64_t>(g.N, 4 * p.threads);
-    float* part = conv_scratch(kScratchPartial, (K - 1) * wsize);  // the calling thread's buffer, shared for this call
-    std::atomic<bool> failed{false};
-#pragma omp parallel num_threads(p.threads)
-    {
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t k = 0; k < K; k++) {
-        if (failed.load(std::memory_order_relaxed)) continue;
-        try {
-          float* acc = k == 0 ? dw : part + (k - 1) * wsize;
-          bool first = true;
-          for (int64_t n = g.N * k / K; n < g.N * (k + 1) / K; n++)
-            backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, acc, first, g, p, false);
-        } catch (...) {
-          failed = true;
-        }
-      }
-      if (!failed) {
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < wsize; i++) {
-          float s = dw[i];
-          for (int64_t k = 1; k < K; k++) s += part[(k - 1) * wsize + i];
-          dw[i] = s;
-        }
-      }
-    }
-    if (failed) throw std::runtime_error("out of memory for convolution scratch buffers");
+    sum_over_image_chunks(g.N, p.threads, wsize, dw, [&](float* acc, int64_t n0, int64_t n1) {
+      bool first = true;
+      for (int64_t n = n0; n < n1; n++)
+        backward_weight_image(dy + n * g.O * p.P, x + n * g.C * p.HW, acc, first, g, p, false);
+    });
   }
   if (dbias) {
     const auto bn_row_sum = convpool_isa().bn_row_sum;

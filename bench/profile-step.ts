@@ -9,12 +9,7 @@
  * and the rest (JavaScript, allocation, garbage collection). The wrappers add ~1 us per call.
  */
 import { backend, getThreads, setThreads } from '../src/backend';
-import { buildModel, inputShape } from '../src/models';
-import { SGD } from '../src/optim';
-import { crossEntropy } from '../src/ops/loss';
-import { randint, randn } from '../src/ops/creation';
-import { Generator } from '../src/tensor/random';
-import type { Tensor } from '../src/tensor/tensor';
+import { benchTrainer } from '../src/bench/train-bench';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,17 +46,7 @@ for (const k of Object.keys(be)) {
   };
 }
 
-const gen = new Generator(0);
-const model = buildModel(modelName, { generator: gen });
-const x = randn([batch, ...inputShape(modelName)], { generator: gen });
-const y = randint(0, 10, [batch], { generator: gen });
-const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-const step = () => {
-  opt.zeroGrad();
-  crossEntropy(model.call(x) as Tensor, y).backward();
-  opt.step();
-};
-model.train();
+const { step } = benchTrainer(modelName, batch);
 for (let i = 0; i < 5; i++) step();
 stats.clear();
 const t0 = process.hrtime.bigint();

@@ -13,6 +13,7 @@ import { noGrad } from '../autograd/grad-mode';
 import { backend, getThreads, setThreads } from '../backend';
 import { loadAddon } from '../backend/native';
 import type { Tensor } from '../tensor/tensor';
+import type { Module } from '../nn/module';
 
 export interface TrainBenchOptions {
   model: string;
@@ -36,12 +37,19 @@ export interface TrainBenchResult {
   isa: string;
 }
 
-export function runTrainBench(o: TrainBenchOptions): TrainBenchResult {
-  if (o.threads !== undefined) setThreads(o.threads);
+/** The benchmark's training step on a fresh model (seeded random batch, SGD, cross-entropy), the model in train mode. */
+export interface BenchTrainer {
+  model: Module;
+  x: Tensor;
+  forward(t: Tensor): Tensor;
+  step(): void;
+}
+
+export function benchTrainer(modelName: string, batch: number): BenchTrainer {
   const gen = new Generator(0);
-  const model = buildModel(o.model, { generator: gen });
-  const x = randn([o.batch, ...inputShape(o.model)], { generator: gen });
-  const y = randint(0, 10, [o.batch], { generator: gen });
+  const model = buildModel(modelName, { generator: gen });
+  const x = randn([batch, ...inputShape(modelName)], { generator: gen });
+  const y = randint(0, 10, [batch], { generator: gen });
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const forward = (t: Tensor) => model.call(t) as Tensor;
   const step = () => {
@@ -50,6 +58,12 @@ export function runTrainBench(o: TrainBenchOptions): TrainBenchResult {
     opt.step();
   };
   model.train();
+  return { model, x, forward, step };
+}
+
+export function runTrainBench(o: TrainBenchOptions): TrainBenchResult {
+  if (o.threads !== undefined) setThreads(o.threads);
+  const { model, x, forward, step } = benchTrainer(o.model, o.batch);
   const warmup = o.warmup ?? 5;
   for (let i = 0; i < warmup; i++) step();
   let t0 = process.hrtime.bigint();

@@ -79,7 +79,7 @@ export const hanLenet5: Experiment = {
   title: 'LeNet-5 on MNIST: dense, then Han\'s iterative magnitude pruning (threshold = quality x layer std, conv and fc apart) to <= 8.3% of the weights',
   source: 'seed 004, Han et al. Tables 1 and 3',
   seed: 0,
-  // Measured with --threads 2 (seed 0): 450 CPU seconds, so about 4 min on a quiet machine;
+  // Measured with --threads 2 (seed 0): 361 CPU seconds, 3.2 min wall on a quiet machine (2026-12-06);
   // 11.5 min wall while other trainings shared the 2 cores (load average about 5).
   minutes: 4,
   run(o: ExperimentOptions): Promise<ExperimentResult> {

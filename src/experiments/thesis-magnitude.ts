@@ -64,7 +64,7 @@ export const thesisMagnitude: Experiment = {
   title: 'magnitude pruning on thesis Table 2.2 (smallcnn/MNIST), then removal of empty units: half the parameters at the unpruned accuracy',
   source: 'seed 001, thesis section 2.2, Table 2.2, Figure 2.11',
   seed: 0,
-  // Measured with --threads 2: 1.3 min wall (148 s of CPU time) on an idle machine; 7.8 min wall while
+  // Measured with --threads 2: 1.3 min wall (147 s of CPU time) on an idle machine; 7.8 min wall while
   // other trainings loaded the 2 cores (load 5-9).
   minutes: 2,
   async run(o: ExperimentOptions): Promise<ExperimentResult> {

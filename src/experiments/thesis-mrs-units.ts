@@ -49,7 +49,7 @@ export const thesisMrsUnits: Experiment = {
   title: 'MRS unit pruning on thesis Table 4.2 (smallcnn/MNIST) with mean replacement: a 5x smaller model at 98.4%',
   source: 'seed 001, thesis section 4.2, Table 4.2, Figure 4.6',
   seed: 0,
-  // Measured with --threads 2: 1.4 min wall (155 s of CPU time) on an idle machine; 8.3 min wall while
+  // Measured with --threads 2: 1.5 min wall (168 s of CPU time) on a quiet machine; 8.3 min wall while
   // other trainings loaded the 2 cores (load 5-9).
   minutes: 2,
   async run(o: ExperimentOptions): Promise<ExperimentResult> {
